@@ -1,0 +1,11 @@
+//! # peerd-node — the peerd kernel
+//!
+//! The kernel hosts the connector state machine (connect → elect the highest chain by
+//! majority vote → detect forks → fetch blocks → rebuild → sample) and dispatches gossip
+//! items to handler plugins. Transports, stores, the chain rules and handlers are plugins
+//! behind the traits of `peerd_api`; [`builtin`] is the one place that names the
+//! concrete ones compiled into the `peerd` binary.
+
+pub mod builtin;
+pub mod config;
+pub mod connector;

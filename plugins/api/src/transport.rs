@@ -1,0 +1,200 @@
+//! The transport boundary: how the kernel talks to peers over ZeroMQ, libp2p or memory.
+//!
+//! A transport runs as its own task (or threads) and talks to the kernel over two bounded
+//! channels: [`TransportCommand`]s in, [`TransportEvent`]s out. Every outgoing request
+//! carries a [`RequestId`] and a one-shot reply slot; inbound requests carry a reply slot
+//! the kernel fills.
+
+use std::fmt;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Addr, DialTarget, Item, PeerId, Request, Response};
+
+/// Capacity of the command and event channels the kernel creates.
+pub const CHANNEL_CAPACITY: usize = 1024;
+
+/// Identifies one outgoing request, for correlation in logs and replies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "req-{}", self.0)
+    }
+}
+
+/// How a transport spreads gossip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipMode {
+    /// The kernel pushes each item to every upstream as a [`Request::Gossip`] (bitmarkd).
+    PerPeer,
+    /// The transport spreads items itself on [`TransportCommand::Broadcast`] (gossipsub).
+    Broadcast,
+}
+
+/// A command from the kernel to a transport.
+#[derive(Debug)]
+pub enum TransportCommand {
+    /// Open (or re-open) an outgoing connection; reported by [`TransportEvent::Connected`].
+    Dial(DialTarget),
+    /// Send a request on an outgoing connection. One request is in flight per peer; the
+    /// transport queues the rest in order. The reply slot always receives an answer.
+    Request {
+        /// Correlation id.
+        id: RequestId,
+        /// The upstream to ask.
+        peer: PeerId,
+        /// What to ask.
+        request: Request,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Result<Response, TransportError>>,
+    },
+    /// Spread a gossip item to all peers (only for [`GossipMode::Broadcast`] transports).
+    Broadcast(Item),
+    /// Close an outgoing connection.
+    Disconnect(PeerId),
+}
+
+/// An inbound request the kernel must answer through `reply`.
+#[derive(Debug)]
+pub struct InboundRequest {
+    /// The requester, when the transport knows it.
+    pub peer: Option<PeerId>,
+    /// The chain name the requester sent (checked by the transport against its own).
+    pub request: Request,
+    /// Where the answer goes; dropping it makes the transport answer with an error.
+    pub reply: oneshot::Sender<Response>,
+}
+
+/// An event from a transport to the kernel.
+#[derive(Debug)]
+pub enum TransportEvent {
+    /// The transport listens on this address.
+    Listening(Addr),
+    /// An outgoing connection is up (after the security handshake); register on it now.
+    Connected {
+        /// The peer's identity.
+        peer: PeerId,
+        /// What was dialled.
+        target: DialTarget,
+    },
+    /// An outgoing connection went down; the transport will keep redialling it.
+    Disconnected {
+        /// The peer's identity.
+        peer: PeerId,
+    },
+    /// A peer asked something.
+    Inbound(InboundRequest),
+    /// A gossip item arrived outside a request (gossipsub); no reply is expected.
+    Gossip {
+        /// The peer that forwarded it, if known.
+        peer: Option<PeerId>,
+        /// The item.
+        item: Item,
+    },
+}
+
+/// What a transport is given when it starts.
+#[derive(Clone, Debug)]
+pub struct TransportContext {
+    /// The chain name; requests for another chain are refused.
+    pub chain: String,
+    /// Version string reported to peers.
+    pub version: String,
+    /// Where events go. Bounded: a transport that cannot deliver must apply backpressure
+    /// or drop with a log line, never grow without limit.
+    pub events: mpsc::Sender<TransportEvent>,
+    /// Cancelled when the node shuts down.
+    pub shutdown: CancellationToken,
+}
+
+/// A running transport.
+#[derive(Debug)]
+pub struct TransportHandle {
+    /// The transport's name (`zmq`, `libp2p`, `memory`).
+    pub name: String,
+    /// Commands to the transport.
+    pub commands: mpsc::Sender<TransportCommand>,
+    /// How it spreads gossip.
+    pub gossip: GossipMode,
+    /// This node's identity on this transport.
+    pub local_id: PeerId,
+    /// This node's own listeners in the transport's format, announced in registrations.
+    pub listeners: bytes::Bytes,
+    /// Human-readable listen addresses for the startup summary.
+    pub listen_addrs: Vec<Addr>,
+    /// Resolves when the transport has stopped.
+    pub stopped: Arc<tokio::sync::Notify>,
+}
+
+/// A transport plugin, configured and ready to start.
+pub trait Transport: Send + 'static {
+    /// The transport's name, equal to the `kind` of its config section.
+    fn name(&self) -> &str;
+
+    /// True if this transport can dial `target` (its `transport` field names this one).
+    fn supports(&self, target: &DialTarget) -> bool {
+        target.transport == self.name()
+    }
+
+    /// Binds listeners and starts the transport's task. Fails if a listener cannot bind.
+    fn start(self: Box<Self>, ctx: TransportContext) -> Result<TransportHandle, TransportError>;
+}
+
+/// Errors of the transport boundary.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransportError {
+    /// A listener could not bind its address.
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+    /// The peer did not answer in time.
+    #[error("request to {peer} timed out after {secs} s")]
+    Timeout {
+        /// The peer.
+        peer: PeerId,
+        /// The timeout.
+        secs: u64,
+    },
+    /// No outgoing connection to this peer is up.
+    #[error("not connected to {0}")]
+    NotConnected(PeerId),
+    /// The peer answered something that is not a valid reply (`invalid peer response`).
+    #[error("invalid peer response from {peer}: {reason}")]
+    InvalidResponse {
+        /// The peer.
+        peer: PeerId,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A message exceeded the size limit.
+    #[error("message of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Size seen.
+        size: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// The transport's configuration is invalid.
+    #[error("invalid {transport} transport configuration: {reason}")]
+    Config {
+        /// Transport name.
+        transport: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The transport has stopped.
+    #[error("transport stopped")]
+    Stopped,
+    /// Any other I/O or library failure.
+    #[error("{0}")]
+    Io(String),
+}

@@ -1,0 +1,108 @@
+//! bitmarkd's fault texts (`fault/fault.go`): the exact strings peers and clients see.
+//!
+//! One enum for the whole plugin boundary. The `Display` text of each variant is
+//! bitmarkd's text byte for byte; do not reword them. Add variants as needed (keep the
+//! list sorted by text).
+
+/// A bitmarkd fault, displayed with bitmarkd's exact text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+#[allow(missing_docs)] // each variant is documented by its text
+pub enum Fault {
+    #[error("bitcoin address for wrong network")]
+    BitcoinAddressForWrongNetwork,
+    #[error("block version must not decrease")]
+    BlockVersionMustNotDecrease,
+    #[error("cannot decode account")]
+    CannotDecodeAccount,
+    #[error("cannot decode private key")]
+    CannotDecodePrivateKey,
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    #[error("difficulty does not match calculated")]
+    DifficultyDoesNotMatchCalculated,
+    #[error("fingerprint too short")]
+    FingerprintTooShort,
+    #[error("height out of sequence")]
+    HeightOutOfSequence,
+    #[error("invalid bitcoin address")]
+    InvalidBitcoinAddress,
+    #[error("invalid block header difficulty")]
+    InvalidBlockHeaderDifficulty,
+    #[error("invalid block header size")]
+    InvalidBlockHeaderSize,
+    #[error("invalid block header timestamp")]
+    InvalidBlockHeaderTimestamp,
+    #[error("invalid block header version")]
+    InvalidBlockHeaderVersion,
+    #[error("invalid currency")]
+    InvalidCurrency,
+    #[error("invalid ip address")]
+    InvalidIpAddress,
+    #[error("invalid key type")]
+    InvalidKeyType,
+    #[error("invalid litecoin address")]
+    InvalidLitecoinAddress,
+    #[error("invalid nonce")]
+    InvalidNonce,
+    #[error("invalid owner or registrant")]
+    InvalidOwnerOrRegistrant,
+    #[error("invalid port number")]
+    InvalidPortNumber,
+    #[error("invalid seed header")]
+    InvalidSeedHeader,
+    #[error("invalid seed length")]
+    InvalidSeedLength,
+    #[error("invalid signature")]
+    InvalidSignature,
+    #[error("link to invalid or unconfirmed transaction")]
+    LinkToInvalidOrUnconfirmedTransaction,
+    #[error("merkle root does not match")]
+    MerkleRootDoesNotMatch,
+    #[error("metadata is not map")]
+    MetadataIsNotMap,
+    #[error("missing block owner")]
+    MissingBlockOwner,
+    #[error("no new transactions")]
+    NoNewTransactions,
+    #[error("not a pay nonce")]
+    NotAPayNonce,
+    #[error("not asset id")]
+    NotAssetId,
+    #[error("not link")]
+    NotLink,
+    #[error("not private key")]
+    NotPrivateKey,
+    #[error("not public key")]
+    NotPublicKey,
+    #[error("not transaction pack")]
+    NotTransactionPack,
+    #[error("pay id already used")]
+    PayIdAlreadyUsed,
+    #[error("previous block digest does not match")]
+    PreviousBlockDigestDoesNotMatch,
+    #[error("share quantity too small")]
+    ShareQuantityTooSmall,
+    #[error("transaction already exists")]
+    TransactionAlreadyExists,
+    #[error("transaction count out of range")]
+    TransactionCountOutOfRange,
+    #[error("transaction is not an asset")]
+    TransactionIsNotAnAsset,
+    #[error("transaction is not an issue")]
+    TransactionIsNotAnIssue,
+    #[error("transaction is not a transfer")]
+    TransactionIsNotATransfer,
+    #[error("wrong network for public key")]
+    WrongNetworkForPublicKey,
+}
+
+impl From<Fault> for peerd_api::ChainError {
+    fn from(fault: Fault) -> Self {
+        match fault {
+            // Not the sender's fault on its own: our chain may be elsewhere.
+            Fault::HeightOutOfSequence => peerd_api::ChainError::invalid(fault.to_string()),
+            _ => peerd_api::ChainError::invalid(fault.to_string()),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! # peerd-testkit — conformance suites and helpers shared by every plugin crate
+//!
+//! Depends only on `peerd-api`, so every store and transport crate can dev-depend on it.
+//!
+//! - [`store`]: the store conformance suite every `Store` backend runs.
+//! - [`transport`]: the transport conformance suite every `Transport` runs.
+
+pub mod store;
+pub mod transport;
