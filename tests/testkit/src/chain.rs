@@ -1,0 +1,1 @@
+//! A toy `Chain` for kernel tests (being built).
