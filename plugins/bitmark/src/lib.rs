@@ -4,6 +4,16 @@
 //! `peerd_api::Store` trait, exposed to the kernel through `peerd_api::Chain`.
 //! Contract: `spec/bitmarkd-protocol.md` §5.
 
+pub mod address;
+pub mod chain;
+pub mod difficulty;
+pub mod digest;
 pub mod fault;
+pub mod genesis;
+pub mod header;
+pub mod merkle;
+pub mod validator;
+pub mod varint;
+pub mod verify;
 
 pub use fault::Fault;

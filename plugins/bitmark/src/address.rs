@@ -1,0 +1,215 @@
+//! Packed listener addresses (`util/canonical.go`), spec §3.4.
+//!
+//! A packed list is a concatenation of records `[len][port_hi][port_lo][ip…]` with `len` = 7
+//! (4-byte IPv4) or 19 (16-byte IPv6, or IPv4 mapped as `::ffff:a.b.c.d`). Like Go's
+//! `net.ParseIP`, parsing keeps IPv4 text in the 16-byte mapped form, so the records peerd
+//! writes are 19 bytes even for IPv4; 7-byte records from peers are kept as they are.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::Fault;
+
+/// Length byte of an IPv4 record.
+pub const RECORD_V4: u8 = 7;
+/// Length byte of an IPv6 (or IPv4-mapped) record.
+pub const RECORD_V6: u8 = 19;
+
+/// Why a `host:port` text was rejected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// The text has no `:port` part (Go: `missing port in address`).
+    #[error("address {0:?}: missing port in address")]
+    MissingPort(String),
+    /// The host is not an IP address (bitmarkd would try DNS, which a peer address must
+    /// not need; peerd rejects host names) or the text is malformed.
+    #[error("{}", Fault::InvalidIpAddress)]
+    InvalidIpAddress,
+    /// The port is not a number in 1..=65535.
+    #[error("{}", Fault::InvalidPortNumber)]
+    InvalidPortNumber,
+}
+
+impl From<AddressError> for Fault {
+    fn from(e: AddressError) -> Self {
+        match e {
+            AddressError::InvalidPortNumber => Fault::InvalidPortNumber,
+            _ => Fault::InvalidIpAddress,
+        }
+    }
+}
+
+/// A listener address: an IP in the form it was parsed or unpacked in, and a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Connection {
+    ip: IpAddr,
+    port: u16,
+}
+
+impl Connection {
+    /// Builds a connection from an IP (kept as given: V4 packs as 7 bytes, V6 as 19) and a port.
+    pub fn new(ip: IpAddr, port: u16) -> Self {
+        Connection { ip, port }
+    }
+
+    /// Parses `host:port` like bitmarkd's `NewConnection`: spaces around host and port are
+    /// trimmed, `[v6]:port` brackets are required for IPv6, `*` means `::`, the port must be
+    /// 1..=65535. IPv4 is stored IPv4-mapped (Go's 16-byte form).
+    pub fn parse(text: &str) -> Result<Self, AddressError> {
+        let (host, port) = split_host_port(text)?;
+        let host = host.trim();
+        let ip = if host == "*" {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        } else if let Ok(v4) = host.parse::<Ipv4Addr>() {
+            IpAddr::V6(v4.to_ipv6_mapped())
+        } else {
+            IpAddr::V6(host.parse::<Ipv6Addr>().map_err(|_| AddressError::InvalidIpAddress)?)
+        };
+        let port: i64 = port.trim().parse().map_err(|_| AddressError::InvalidPortNumber)?;
+        let port = u16::try_from(port)
+            .ok()
+            .filter(|p| *p >= 1)
+            .ok_or(AddressError::InvalidPortNumber)?;
+        Ok(Connection { ip, port })
+    }
+
+    /// The IP as stored (IPv4 text parses to the mapped IPv6 form).
+    pub fn ip(&self) -> IpAddr {
+        self.ip
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The canonical socket address: IPv4-mapped addresses become IPv4.
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.canonical_ip(), self.port)
+    }
+
+    /// False iff the IP is IPv4 or IPv4-mapped (Go's `To4() != nil`).
+    pub fn is_ipv6(&self) -> bool {
+        self.canonical_ip().is_ipv6()
+    }
+
+    fn canonical_ip(&self) -> IpAddr {
+        match self.ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(v6),
+            },
+            v4 => v4,
+        }
+    }
+
+    /// Appends the packed record (7 bytes for a V4 IP, 19 for V6) to `out`.
+    pub fn pack_into(&self, out: &mut Vec<u8>) {
+        let [hi, lo] = self.port.to_be_bytes();
+        match self.ip {
+            IpAddr::V4(v4) => {
+                out.extend_from_slice(&[RECORD_V4, hi, lo]);
+                out.extend_from_slice(&v4.octets());
+            }
+            IpAddr::V6(v6) => {
+                out.extend_from_slice(&[RECORD_V6, hi, lo]);
+                out.extend_from_slice(&v6.octets());
+            }
+        }
+    }
+
+    /// The packed record.
+    pub fn pack(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(usize::from(RECORD_V6));
+        self.pack_into(&mut out);
+        out
+    }
+
+    /// Unpacks one record from the front of `packed`: the connection and the bytes used, or
+    /// `None` for a bad length byte or truncated data (bitmarkd's `Unpack`; a 19-byte record
+    /// with fewer than 19 bytes left, which Go mishandles, is a bad record here).
+    pub fn unpack(packed: &[u8]) -> Option<(Self, usize)> {
+        let (&len, _) = packed.split_first()?;
+        if len != RECORD_V4 && len != RECORD_V6 {
+            return None;
+        }
+        let record = packed.get(..usize::from(len))?;
+        let port = u16::from_be_bytes([record[1], record[2]]);
+        let ip = match len {
+            RECORD_V4 => IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(&record[3..]).ok()?)),
+            RECORD_V6 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&record[3..]).ok()?)),
+            _ => return None,
+        };
+        Some((Connection { ip, port }, record.len()))
+    }
+}
+
+impl fmt::Display for Connection {
+    /// Canonical text: `127.0.0.1:1234` or `[::1]:1234`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.socket_addr(), f)
+    }
+}
+
+impl std::str::FromStr for Connection {
+    type Err = AddressError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Connection::parse(s)
+    }
+}
+
+/// Splits `host:port` like Go's `net.SplitHostPort` (brackets required around IPv6).
+fn split_host_port(text: &str) -> Result<(&str, &str), AddressError> {
+    let colon = text.rfind(':').ok_or_else(|| AddressError::MissingPort(text.to_owned()))?;
+    let (host, port) = (&text[..colon], &text[colon + 1..]);
+    if let Some(rest) = host.strip_prefix('[') {
+        let inner = rest.strip_suffix(']').ok_or(AddressError::InvalidIpAddress)?;
+        if inner.contains(['[', ']']) {
+            return Err(AddressError::InvalidIpAddress);
+        }
+        return Ok((inner, port));
+    }
+    if host.contains([':', '[', ']']) {
+        return Err(AddressError::InvalidIpAddress);
+    }
+    Ok((host, port))
+}
+
+/// Unpacks records from the front of `packed` until the first bad one; returns the
+/// connections and the bytes they used (everything after a bad record is ignored).
+pub fn unpack_list(packed: &[u8]) -> (Vec<Connection>, usize) {
+    let mut list = Vec::new();
+    let mut used = 0;
+    while let Some((conn, n)) = Connection::unpack(&packed[used..]) {
+        list.push(conn);
+        used += n;
+    }
+    (list, used)
+}
+
+/// The first IPv4 and the first IPv6 connection of a packed list, stopping at the first bad
+/// record (bitmarkd's `Unpack46`).
+pub fn unpack46(packed: &[u8]) -> (Option<Connection>, Option<Connection>) {
+    let (mut v4, mut v6) = (None, None);
+    let mut rest = packed;
+    while let Some((conn, n)) = Connection::unpack(rest) {
+        rest = &rest[n..];
+        let slot = if conn.is_ipv6() { &mut v6 } else { &mut v4 };
+        slot.get_or_insert(conn);
+        if v4.is_some() && v6.is_some() {
+            break;
+        }
+    }
+    (v4, v6)
+}
+
+/// Packs a list of connections (a node's announced listeners, in config order).
+pub fn pack_list(list: &[Connection]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(list.len() * usize::from(RECORD_V6));
+    for conn in list {
+        conn.pack_into(&mut out);
+    }
+    out
+}
