@@ -17,10 +17,14 @@ pub enum Fault {
     CannotDecodeAccount,
     #[error("cannot decode private key")]
     CannotDecodePrivateKey,
+    #[error("cannot decode seed")]
+    CannotDecodeSeed,
     #[error("checksum mismatch")]
     ChecksumMismatch,
     #[error("difficulty does not match calculated")]
     DifficultyDoesNotMatchCalculated,
+    #[error("fingerprint too long")]
+    FingerprintTooLong,
     #[error("fingerprint too short")]
     FingerprintTooShort,
     #[error("height out of sequence")]
@@ -35,10 +39,18 @@ pub enum Fault {
     InvalidBlockHeaderTimestamp,
     #[error("invalid block header version")]
     InvalidBlockHeaderVersion,
+    #[error("invalid buffer")]
+    InvalidBuffer,
+    #[error("invalid count")]
+    InvalidCount,
     #[error("invalid currency")]
     InvalidCurrency,
+    #[error("invalid currency address")]
+    InvalidCurrencyAddress,
     #[error("invalid ip address")]
     InvalidIpAddress,
+    #[error("invalid key length")]
+    InvalidKeyLength,
     #[error("invalid key type")]
     InvalidKeyType,
     #[error("invalid litecoin address")]
@@ -47,8 +59,14 @@ pub enum Fault {
     InvalidNonce,
     #[error("invalid owner or registrant")]
     InvalidOwnerOrRegistrant,
+    #[error("invalid payment version")]
+    InvalidPaymentVersion,
     #[error("invalid port number")]
     InvalidPortNumber,
+    #[error("invalid recovery phrase length")]
+    InvalidRecoveryPhraseLength,
+    #[error("invalid secret key length")]
+    InvalidSecretKeyLength,
     #[error("invalid seed header")]
     InvalidSeedHeader,
     #[error("invalid seed length")]
@@ -57,14 +75,22 @@ pub enum Fault {
     InvalidSignature,
     #[error("link to invalid or unconfirmed transaction")]
     LinkToInvalidOrUnconfirmedTransaction,
+    #[error("litecoin address for wrong network")]
+    LitecoinAddressForWrongNetwork,
     #[error("merkle root does not match")]
     MerkleRootDoesNotMatch,
     #[error("metadata is not map")]
     MetadataIsNotMap,
+    #[error("metadata too long")]
+    MetadataTooLong,
     #[error("missing block owner")]
     MissingBlockOwner,
+    #[error("name too long")]
+    NameTooLong,
     #[error("no new transactions")]
     NoNewTransactions,
+    #[error("not a pay id")]
+    NotAPayId,
     #[error("not a pay nonce")]
     NotAPayNonce,
     #[error("not asset id")]
@@ -79,10 +105,16 @@ pub enum Fault {
     NotTransactionPack,
     #[error("pay id already used")]
     PayIdAlreadyUsed,
+    #[error("payment address too long")]
+    PaymentAddressTooLong,
     #[error("previous block digest does not match")]
     PreviousBlockDigestDoesNotMatch,
+    #[error("share ids cannot be identical")]
+    ShareIdsCannotBeIdentical,
     #[error("share quantity too small")]
     ShareQuantityTooSmall,
+    #[error("signature too long")]
+    SignatureTooLong,
     #[error("transaction already exists")]
     TransactionAlreadyExists,
     #[error("transaction count out of range")]

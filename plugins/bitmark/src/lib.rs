@@ -4,14 +4,20 @@
 //! `peerd_api::Store` trait, exposed to the kernel through `peerd_api::Chain`.
 //! Contract: `spec/bitmarkd-protocol.md` §5.
 
+pub mod account;
 pub mod address;
+pub mod base58;
 pub mod chain;
+pub mod currency;
 pub mod difficulty;
 pub mod digest;
 pub mod fault;
 pub mod genesis;
 pub mod header;
 pub mod merkle;
+pub mod payid;
+pub mod seed;
+pub mod transaction;
 pub mod validator;
 pub mod varint;
 pub mod verify;
