@@ -1,0 +1,308 @@
+//! The in-process network: who listens, who can reach whom, and what happens to each message.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use peerd_api::{DialTarget, PeerId};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use tokio::sync::{mpsc, watch};
+
+use crate::wire::{Envelope, Parcel};
+use crate::{Faults, MemoryTransport, TRANSPORT_NAME};
+
+/// A handle on one in-process network. Cheap to clone; every clone is the same network.
+///
+/// Nodes join by starting a [`MemoryTransport`] made with [`MemoryNet::transport`]; they are
+/// addressed by name. Faults, partitions and kills change at run time and take effect on the
+/// next message (kills and partitions also take connections down at once). All randomness
+/// comes from one generator seeded by [`MemoryNet::new`], so a run is reproducible from its
+/// seed when the tasks run in a deterministic order (tokio's current-thread runtime).
+#[derive(Clone, Debug)]
+pub struct MemoryNet {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    seed: u64,
+    state: Mutex<State>,
+    /// Bumped on every change of reachability, so connections re-check their link.
+    topology: watch::Sender<u64>,
+}
+
+#[derive(Debug)]
+struct State {
+    rng: StdRng,
+    listeners: HashMap<String, Listener>,
+    next_epoch: u64,
+    killed: HashSet<String>,
+    /// Partition group of each named node; unnamed nodes share the group `None`.
+    groups: Option<HashMap<String, usize>>,
+    faults: Faults,
+    links: HashMap<(String, String), Faults>,
+    stats: NetStats,
+}
+
+#[derive(Debug)]
+struct Listener {
+    epoch: u64,
+    inbox: mpsc::Sender<Envelope>,
+}
+
+/// Message counters of a [`MemoryNet`], requests and replies alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// Messages handed to the network.
+    pub sent: u64,
+    /// Deliveries that reached their receiver (a duplicated message counts twice).
+    pub delivered: u64,
+    /// Messages lost: by the drop fault, an unreachable receiver or a full inbox.
+    pub dropped: u64,
+    /// Extra copies made by the duplicate fault.
+    pub duplicated: u64,
+    /// Messages the receiver refused, such as one above `MAX_MESSAGE_BYTES`.
+    pub refused: u64,
+}
+
+impl MemoryNet {
+    /// A new, empty network whose fault decisions follow `seed`.
+    pub fn new(seed: u64) -> Self {
+        let state = State {
+            rng: StdRng::seed_from_u64(seed),
+            listeners: HashMap::new(),
+            next_epoch: 1,
+            killed: HashSet::new(),
+            groups: None,
+            faults: Faults::NONE,
+            links: HashMap::new(),
+            stats: NetStats::default(),
+        };
+        let (topology, _) = watch::channel(0);
+        Self { shared: Arc::new(Shared { seed, state: Mutex::new(state), topology }) }
+    }
+
+    /// The seed this network was created with.
+    pub fn seed(&self) -> u64 {
+        self.shared.seed
+    }
+
+    /// A transport for the node `name` on this network; configure it, then start it.
+    pub fn transport(&self, name: impl Into<String>) -> MemoryTransport {
+        MemoryTransport::new(self.clone(), name.into())
+    }
+
+    /// How to dial the node `name`: the key and the listeners are both its name.
+    pub fn target(name: &str) -> DialTarget {
+        let bytes = peerd_api::bytes::Bytes::copy_from_slice(name.as_bytes());
+        DialTarget { transport: TRANSPORT_NAME.to_owned(), key: bytes.clone(), listeners: bytes }
+    }
+
+    /// The peer id of the node `name`.
+    pub fn peer_id(name: &str) -> PeerId {
+        PeerId::new(peerd_api::bytes::Bytes::copy_from_slice(name.as_bytes()))
+    }
+
+    /// Sets the faults of every link that has no faults of its own.
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().faults = faults;
+    }
+
+    /// Sets the faults of the direction `from → to` (requests go client → server, replies
+    /// server → client), overriding the net-wide faults.
+    pub fn set_link_faults(&self, from: &str, to: &str, faults: Faults) {
+        self.lock().links.insert((from.to_owned(), to.to_owned()), faults);
+    }
+
+    /// Removes the faults of `from → to`; it follows the net-wide faults again.
+    pub fn clear_link_faults(&self, from: &str, to: &str) {
+        self.lock().links.remove(&(from.to_owned(), to.to_owned()));
+    }
+
+    /// Removes every fault, net-wide and per link (partitions and kills stay).
+    pub fn clear_faults(&self) {
+        let mut state = self.lock();
+        state.faults = Faults::NONE;
+        state.links.clear();
+    }
+
+    /// Splits the network: nodes reach each other only within their group. Nodes named in
+    /// no group form one more group together. Connections across groups go down at once.
+    pub fn partition(&self, groups: &[&[&str]]) {
+        let map = groups
+            .iter()
+            .enumerate()
+            .flat_map(|(i, names)| names.iter().map(move |n| ((*n).to_owned(), i)))
+            .collect();
+        self.lock().groups = Some(map);
+        self.bump();
+    }
+
+    /// Ends a partition; connections across the former groups come back.
+    pub fn heal(&self) {
+        self.lock().groups = None;
+        self.bump();
+    }
+
+    /// Cuts the node `name` off: its connections, in and out, go down; its messages are lost.
+    /// It stays cut off, even across restarts, until [`MemoryNet::revive`].
+    pub fn kill(&self, name: &str) {
+        self.lock().killed.insert(name.to_owned());
+        self.bump();
+    }
+
+    /// Undoes [`MemoryNet::kill`]; connections to and from `name` come back.
+    pub fn revive(&self, name: &str) {
+        self.lock().killed.remove(name);
+        self.bump();
+    }
+
+    /// True if `from` can currently reach a listening node `to`.
+    pub fn can_reach(&self, from: &str, to: &str) -> bool {
+        self.link(from, to).is_some()
+    }
+
+    /// Names of the nodes whose transport is running, sorted.
+    pub fn nodes(&self) -> Vec<String> {
+        let mut names: Vec<_> = self.lock().listeners.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The message counters so far.
+    pub fn stats(&self) -> NetStats {
+        self.lock().stats
+    }
+
+    /// Sets all message counters to zero.
+    pub fn reset_stats(&self) {
+        self.lock().stats = NetStats::default();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain data behind; keep using it.
+        self.shared.state.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn bump(&self) {
+        self.shared.topology.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Registers a listening node; returns its epoch, or `None` if the name is taken.
+    pub(crate) fn register(&self, name: &str, inbox: mpsc::Sender<Envelope>) -> Option<u64> {
+        let mut state = self.lock();
+        if state.listeners.contains_key(name) {
+            return None;
+        }
+        let epoch = state.next_epoch;
+        state.next_epoch += 1;
+        state.listeners.insert(name.to_owned(), Listener { epoch, inbox });
+        drop(state);
+        self.bump();
+        Some(epoch)
+    }
+
+    /// Removes the listener `name` if it is still the one registered at `epoch`.
+    pub(crate) fn unregister(&self, name: &str, epoch: u64) {
+        let mut state = self.lock();
+        if state.listeners.get(name).is_some_and(|l| l.epoch == epoch) {
+            state.listeners.remove(name);
+            drop(state);
+            self.bump();
+        }
+    }
+
+    /// Watches reachability changes.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.shared.topology.subscribe()
+    }
+
+    /// The epoch of the listener `to` if `from` can reach it now.
+    pub(crate) fn link(&self, from: &str, to: &str) -> Option<u64> {
+        self.lock().link(from, to)
+    }
+
+    /// Counts a message the receiver refused.
+    pub(crate) fn count_refused(&self) {
+        self.lock().stats.refused += 1;
+    }
+
+    /// Hands a message from `from` to the network, which delivers it to `to` according to
+    /// the faults of that direction. Delayed copies are delivered by their own tasks and
+    /// re-check reachability when they land.
+    pub(crate) fn transmit(&self, from: &str, to: &str, parcel: Parcel) {
+        let plan = {
+            let mut state = self.lock();
+            state.stats.sent += 1;
+            if !state.reachable(from, to) {
+                state.stats.dropped += 1;
+                return;
+            }
+            let faults = state.links.get(&(from.to_owned(), to.to_owned())).cloned();
+            let faults = faults.unwrap_or_else(|| state.faults.clone());
+            let plan = faults.plan(&mut state.rng);
+            match plan.len() {
+                0 => state.stats.dropped += 1,
+                n => state.stats.duplicated += n as u64 - 1,
+            }
+            plan
+        };
+        if plan.is_empty() {
+            tracing::debug!(from, to, "memory net dropped a message");
+        }
+        for delay in plan {
+            if delay.is_zero() {
+                self.deliver(from, to, parcel.clone());
+            } else {
+                let (net, from, to, parcel) =
+                    (self.clone(), from.to_owned(), to.to_owned(), parcel.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    net.deliver(&from, &to, parcel);
+                });
+            }
+        }
+    }
+
+    fn deliver(&self, from: &str, to: &str, parcel: Parcel) {
+        let mut state = self.lock();
+        let delivered = match parcel {
+            Parcel::Request { epoch, envelope } => {
+                let inbox =
+                    state.listeners.get(to).filter(|l| l.epoch == epoch).map(|l| l.inbox.clone());
+                state.reachable(from, to)
+                    && inbox.is_some_and(|inbox| inbox.try_send(envelope).is_ok())
+            }
+            // A reply travels back over the client's link to the server.
+            Parcel::Reply { reply_to, reply } => {
+                state.reachable(to, from) && reply_to.try_send(reply).is_ok()
+            }
+        };
+        if delivered {
+            state.stats.delivered += 1;
+        } else {
+            state.stats.dropped += 1;
+            drop(state);
+            tracing::debug!(from, to, "memory net could not deliver a message");
+        }
+    }
+}
+
+impl State {
+    fn reachable(&self, from: &str, to: &str) -> bool {
+        self.link(from, to).is_some()
+    }
+
+    fn link(&self, from: &str, to: &str) -> Option<u64> {
+        let listener = self.listeners.get(to)?;
+        if self.killed.contains(from) || self.killed.contains(to) {
+            return None;
+        }
+        if let Some(groups) = &self.groups {
+            if groups.get(from) != groups.get(to) {
+                return None;
+            }
+        }
+        Some(listener.epoch)
+    }
+}

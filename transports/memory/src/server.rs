@@ -1,0 +1,100 @@
+//! The listening side: checks inbound requests and hands them to the kernel.
+
+use peerd_api::{CancellationToken, InboundRequest, Response, TransportEvent, MAX_MESSAGE_BYTES};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use crate::wire::{invalid_chain_text, response_size, Envelope, Parcel, Reply};
+use crate::MemoryNet;
+
+/// The error text sent when the kernel drops an inbound request's reply slot.
+pub const UNANSWERED: &str = "request not answered";
+
+/// The listener of one node.
+#[derive(Debug)]
+pub(crate) struct Server {
+    pub(crate) net: MemoryNet,
+    pub(crate) name: String,
+    pub(crate) chain: String,
+    pub(crate) events: mpsc::Sender<TransportEvent>,
+    /// Cancelled when the transport stops.
+    pub(crate) stop: CancellationToken,
+}
+
+impl Server {
+    /// Serves inbound requests until stopped. Requests are checked here (size, chain) and
+    /// forwarded to the kernel in arrival order; each waits for its answer in its own task,
+    /// so a slow answer to one requester does not hold up the others.
+    pub(crate) async fn run(self, mut inbox: mpsc::Receiver<Envelope>) {
+        let mut waiting = JoinSet::new();
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.stop.cancelled() => break,
+                Some(_) = waiting.join_next(), if !waiting.is_empty() => {}
+                envelope = inbox.recv() => {
+                    let Some(envelope) = envelope else { break };
+                    if !self.handle(envelope, &mut waiting).await {
+                        break;
+                    }
+                }
+            }
+        }
+        waiting.abort_all();
+        while waiting.join_next().await.is_some() {}
+    }
+
+    /// Handles one request; false if the transport stopped meanwhile.
+    async fn handle(&self, envelope: Envelope, waiting: &mut JoinSet<()>) -> bool {
+        let Envelope { from, chain, seq, request, size, reply_to } = envelope;
+        if size > MAX_MESSAGE_BYTES {
+            // A ZeroMQ socket with MAXMSGSIZE drops such a message; the requester times out.
+            self.net.count_refused();
+            tracing::warn!(from, size, "oversized memory request refused");
+            return true;
+        }
+        if chain != self.chain {
+            tracing::debug!(from, chain, "memory request for another chain refused");
+            let response = Response::Error(invalid_chain_text(&chain, &self.chain));
+            self.answer(&from, reply_to, seq, response);
+            return true;
+        }
+        let (slot, answer) = oneshot::channel();
+        let peer = MemoryNet::peer_id(&from);
+        let inbound = InboundRequest { peer: Some(peer), request, reply: slot };
+        let sent = tokio::select! {
+            biased;
+            _ = self.stop.cancelled() => return false,
+            sent = self.events.send(TransportEvent::Inbound(inbound)) => sent,
+        };
+        if sent.is_err() {
+            tracing::debug!(from, "memory request not forwarded: the kernel is gone");
+        }
+        let (net, name, stop) = (self.net.clone(), self.name.clone(), self.stop.clone());
+        waiting.spawn(async move {
+            let response = tokio::select! {
+                biased;
+                _ = stop.cancelled() => return,
+                answer = answer => answer.unwrap_or_else(|_| Response::Error(UNANSWERED.to_owned())),
+            };
+            send_reply(&net, &name, &from, reply_to, seq, response);
+        });
+        true
+    }
+
+    fn answer(&self, to: &str, reply_to: mpsc::Sender<Reply>, seq: u64, response: Response) {
+        send_reply(&self.net, &self.name, to, reply_to, seq, response);
+    }
+}
+
+fn send_reply(
+    net: &MemoryNet,
+    from: &str,
+    to: &str,
+    reply_to: mpsc::Sender<Reply>,
+    seq: u64,
+    response: Response,
+) {
+    let reply = Reply { seq, size: response_size(&response), response };
+    net.transmit(from, to, Parcel::Reply { reply_to, reply });
+}
