@@ -9,10 +9,20 @@
 #[non_exhaustive]
 #[allow(missing_docs)] // each variant is documented by its text
 pub enum Fault {
+    #[error("asset not found")]
+    AssetNotFound,
     #[error("bitcoin address for wrong network")]
     BitcoinAddressForWrongNetwork,
+    #[error("block end earlier than begin")]
+    BlockEndEarlierThanBegin,
+    #[error("block not found")]
+    BlockNotFound,
     #[error("block version must not decrease")]
     BlockVersionMustNotDecrease,
+    #[error("can only convert assets to shares")]
+    CanOnlyConvertAssetsToShares,
+    #[error("cannot convert shares back to assets")]
+    CannotConvertSharesBackToAssets,
     #[error("cannot decode account")]
     CannotDecodeAccount,
     #[error("cannot decode private key")]
@@ -23,12 +33,16 @@ pub enum Fault {
     ChecksumMismatch,
     #[error("difficulty does not match calculated")]
     DifficultyDoesNotMatchCalculated,
+    #[error("double transfer attempt")]
+    DoubleTransferAttempt,
     #[error("fingerprint too long")]
     FingerprintTooLong,
     #[error("fingerprint too short")]
     FingerprintTooShort,
     #[error("height out of sequence")]
     HeightOutOfSequence,
+    #[error("insufficient shares")]
+    InsufficientShares,
     #[error("invalid bitcoin address")]
     InvalidBitcoinAddress,
     #[error("invalid block header difficulty")]

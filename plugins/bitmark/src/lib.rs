@@ -14,6 +14,7 @@ pub mod digest;
 pub mod fault;
 pub mod genesis;
 pub mod header;
+pub mod ledger;
 pub mod merkle;
 pub mod payid;
 pub mod seed;
