@@ -7,6 +7,7 @@
 pub mod account;
 pub mod address;
 pub mod base58;
+pub mod bitmark_chain;
 pub mod chain;
 pub mod currency;
 pub mod difficulty;
@@ -17,6 +18,7 @@ pub mod header;
 pub mod ledger;
 pub mod merkle;
 pub mod payid;
+pub mod producer;
 pub mod seed;
 pub mod transaction;
 pub mod validator;
