@@ -162,16 +162,20 @@ impl std::str::FromStr for Connection {
 
 /// Splits `host:port` like Go's `net.SplitHostPort` (brackets required around IPv6).
 fn split_host_port(text: &str) -> Result<(&str, &str), AddressError> {
-    let colon = text.rfind(':').ok_or_else(|| AddressError::MissingPort(text.to_owned()))?;
-    let (host, port) = (&text[..colon], &text[colon + 1..]);
-    if let Some(rest) = host.strip_prefix('[') {
-        let inner = rest.strip_suffix(']').ok_or(AddressError::InvalidIpAddress)?;
-        if inner.contains(['[', ']']) {
+    let missing = || AddressError::MissingPort(text.to_owned());
+    if let Some(rest) = text.strip_prefix('[') {
+        let (host, after) = rest.split_once(']').ok_or(AddressError::InvalidIpAddress)?;
+        if host.contains('[') {
             return Err(AddressError::InvalidIpAddress);
         }
-        return Ok((inner, port));
+        return match after.strip_prefix(':') {
+            Some(port) if !port.contains([':', '[', ']']) => Ok((host, port)),
+            Some(_) => Err(AddressError::InvalidIpAddress),
+            None => Err(missing()),
+        };
     }
-    if host.contains([':', '[', ']']) {
+    let (host, port) = text.rsplit_once(':').ok_or_else(missing)?;
+    if host.contains([':', '[', ']']) || port.contains([']']) {
         return Err(AddressError::InvalidIpAddress);
     }
     Ok((host, port))
@@ -212,4 +216,35 @@ pub fn pack_list(list: &[Connection]) -> Vec<u8> {
         conn.pack_into(&mut out);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_and_short_records() {
+        let c = Connection::parse("[::ffff:10.1.2.3]:80").unwrap();
+        assert_eq!((c.to_string(), c.is_ipv6()), ("10.1.2.3:80".to_owned(), false));
+        // A 7-byte record stays 7 bytes.
+        let seven = [7, 0x08, 0xae, 192, 168, 0, 1];
+        let (conn, used) = Connection::unpack(&seven).unwrap();
+        assert_eq!((conn.to_string(), used, conn.pack()), ("192.168.0.1:2222".to_owned(), 7, seven.to_vec()));
+        // Length byte 19 with fewer bytes left is a bad record (Go reads past the end).
+        assert_eq!(Connection::unpack(&[19, 0, 1, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(Connection::unpack(&[2]), None);
+        assert_eq!(unpack_list(&[seven.as_slice(), &[19, 1]].concat()), (vec![conn], 7));
+    }
+
+    #[test]
+    fn parse_errors_and_spaces() {
+        let c = Connection::parse(" 127.0.0.1 : 2136 ").unwrap();
+        assert_eq!(c.to_string(), "127.0.0.1:2136");
+        assert_eq!(Connection::parse("localhost:2136"), Err(AddressError::InvalidIpAddress));
+        assert_eq!(Connection::parse("::1:2136"), Err(AddressError::InvalidIpAddress));
+        assert_eq!(Connection::parse("[::1]:x"), Err(AddressError::InvalidPortNumber));
+        assert_eq!(Connection::parse("[::1]:-1"), Err(AddressError::InvalidPortNumber));
+        assert!(matches!(Connection::parse("[::1]"), Err(AddressError::MissingPort(_))));
+        assert_eq!(Fault::from(AddressError::InvalidPortNumber), Fault::InvalidPortNumber);
+    }
 }

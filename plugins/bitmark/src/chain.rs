@@ -159,3 +159,53 @@ impl ChainParams {
         !self.pow_checked || digest::meets_difficulty(digest, difficulty)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::sha3_256;
+    use crate::header::{Header, HEADER_LEN};
+
+    #[test]
+    fn names_ports_and_flags() {
+        let peer_ports: Vec<(&str, u16, bool)> =
+            ChainParams::ALL.iter().map(|c| (c.name(), c.ports().peer, c.is_testnet())).collect();
+        assert_eq!(
+            peer_ports,
+            [("bitmark", 2136, false), ("testing", 12136, true), ("local", 22136, true), ("dev", 32136, true)]
+        );
+        assert_eq!(ChainParams::TESTING.ports().rpc, 12130);
+        assert_eq!(ChainParams::LOCAL.ports().proof_submit, 22139);
+        assert_eq!(ChainParams::by_name("testing"), Some(ChainParams::TESTING));
+        assert_eq!(ChainParams::by_name("Bitmark"), None);
+        assert_eq!(ChainParams::LOCAL.genesis_digest(), ChainParams::TESTING.genesis_digest());
+        assert_ne!(ChainParams::DEV.genesis_digest(), ChainParams::TESTING.genesis_digest());
+    }
+
+    #[test]
+    fn dev_genesis_is_a_valid_genesis_with_a_sha3_digest() {
+        let dev = ChainParams::DEV;
+        let genesis = dev.genesis();
+        // The constant was computed independently; check it against this crate's SHA3.
+        assert_eq!(sha3_256(genesis.header_bytes()), genesis.digest());
+        assert_eq!(dev.block_digest(genesis.header_bytes()), Ok(genesis.digest()));
+        let bytes: [u8; HEADER_LEN] = genesis.header_bytes().try_into().unwrap();
+        let header = Header::unpack(&bytes, 1_735_689_600).unwrap();
+        assert!(header.is_genesis());
+        assert_eq!(header.timestamp, 1_735_689_600);
+        assert_eq!(header.merkle_root, sha3_256(genesis.base_record()));
+        assert_eq!(genesis.base_record(), crate::genesis::TEST.base_record());
+    }
+
+    #[test]
+    fn proof_of_work_is_skipped_on_local_and_dev() {
+        let worst = Digest([0xff; 32]);
+        let one = Difficulty::ONE;
+        assert!(!ChainParams::BITMARK.proof_of_work_ok(&worst, &one));
+        assert!(!ChainParams::TESTING.proof_of_work_ok(&worst, &one));
+        assert!(ChainParams::LOCAL.proof_of_work_ok(&worst, &one));
+        assert!(ChainParams::DEV.proof_of_work_ok(&worst, &one));
+        assert!(!ChainParams::LOCAL.retarget_checked() && !ChainParams::DEV.retarget_checked());
+        assert!(ChainParams::BITMARK.retarget_checked());
+    }
+}

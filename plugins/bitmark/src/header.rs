@@ -186,3 +186,51 @@ pub fn number_key(number: u64) -> [u8; 8] {
 pub fn number_from_key(key: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(key).ok().map(u64::from_be_bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(number: u64, timestamp: u64, bits: u64) -> [u8; HEADER_LEN] {
+        let header = Header {
+            version: 5,
+            transaction_count: 3,
+            number,
+            timestamp,
+            difficulty_bits: bits,
+            ..Header::default()
+        };
+        header.pack()
+    }
+
+    #[test]
+    fn timestamp_may_be_at_most_five_minutes_ahead() {
+        let now = 1_700_000_000;
+        assert!(Header::unpack(&block(5, now + 300, ONE), now).is_ok());
+        assert_eq!(Header::unpack(&block(5, now + 301, ONE), now), Err(Fault::InvalidBlockHeaderTimestamp));
+    }
+
+    const ONE: u64 = crate::difficulty::ONE_BITS;
+
+    #[test]
+    fn unusable_difficulty_bits_are_rejected_not_panicked_on() {
+        let bytes = block(5, 0, 0xc000_0000_0000_0000);
+        assert_eq!(Header::unpack(&bytes, 0), Err(Fault::InvalidBlockHeaderDifficulty));
+    }
+
+    #[test]
+    fn extract_checks_the_height_only_above_genesis() {
+        let bytes = block(12, 0, ONE);
+        assert_eq!(extract_header(&bytes, 14, 0).unwrap_err(), Fault::HeightOutOfSequence);
+        assert_eq!(extract_header(&bytes, 13, 0).map(|(h, _)| h.number), Ok(12));
+        assert_eq!(extract_header(&bytes, 1, 0).map(|(h, _)| h.number), Ok(12));
+    }
+
+    #[test]
+    fn block_numbers_are_big_endian_in_keys() {
+        assert_eq!(number_key(0x0102), [0, 0, 0, 0, 0, 0, 1, 2]);
+        assert_eq!(number_from_key(&number_key(u64::MAX - 3)), Some(u64::MAX - 3));
+        assert_eq!(number_from_key(&[1, 2, 3]), None);
+        assert_eq!(block(0x0102, 0, ONE)[4..12], 0x0102u64.to_le_bytes());
+    }
+}

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use peerd_api::{ChainError, Digest};
 
 use crate::chain::ChainParams;
+use crate::difficulty::Difficulty;
 use crate::digest::{sha3_256, Argon2dHasher, DigestAlgorithm, DigestError};
 use crate::header::header_bytes;
 use crate::Fault;
@@ -95,14 +96,20 @@ fn check_one(
 ) -> Result<Digest, VerifyError> {
     let invalid = |fault| VerifyError::Invalid { index, fault };
     let header = header_bytes(block).map_err(invalid)?;
-    let digest = digest(header).map_err(|source| VerifyError::Digest { index, source })?;
-    if params.proof_of_work_checked() {
+    // The bits are checked before the (expensive) digest.
+    let difficulty = if params.proof_of_work_checked() {
         let bits = u64::from_le_bytes([
             header[84], header[85], header[86], header[87], header[88], header[89], header[90],
             header[91],
         ]);
-        let difficulty = crate::difficulty::Difficulty::from_bits(bits)
-            .map_err(|_| invalid(Fault::InvalidBlockHeaderDifficulty))?;
+        let difficulty =
+            Difficulty::from_bits(bits).map_err(|_| invalid(Fault::InvalidBlockHeaderDifficulty))?;
+        Some(difficulty)
+    } else {
+        None
+    };
+    let digest = digest(header).map_err(|source| VerifyError::Digest { index, source })?;
+    if let Some(difficulty) = difficulty {
         if !params.proof_of_work_ok(&digest, &difficulty) {
             return Err(invalid(Fault::InvalidBlockHeaderDifficulty));
         }
@@ -125,13 +132,16 @@ fn argon2d_run(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
-                let mut hasher = Argon2dHasher::new();
+                // Allocated on first use: a thread that finds no work takes no memory.
+                let mut hasher: Option<Argon2dHasher> = None;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= limit.load(Ordering::Relaxed) {
                         break;
                     }
-                    let result = check_one(params, i, &blocks[i], |h| hasher.digest(h));
+                    let result = check_one(params, i, &blocks[i], |h| {
+                        hasher.get_or_insert_with(Argon2dHasher::new).digest(h)
+                    });
                     if result.is_err() {
                         limit.fetch_min(i, Ordering::Relaxed);
                     }
@@ -181,4 +191,62 @@ fn collect(slots: Vec<Option<Result<Digest, VerifyError>>>) -> Result<Vec<Digest
         .enumerate()
         .map(|(index, slot)| slot.unwrap_or(Err(VerifyError::Interrupted { index })))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::Header;
+
+    fn dev_block(number: u64) -> Bytes {
+        let header = Header { version: 1, transaction_count: 2, number, nonce: number * 7, ..Header::default() };
+        let mut block = header.pack().to_vec();
+        block.extend_from_slice(b"transactions");
+        Bytes::from(block)
+    }
+
+    #[test]
+    fn dev_digests_in_parallel_match_sequential_and_keep_order() {
+        let blocks: Vec<Bytes> = (2..700).map(dev_block).collect();
+        let expected: Vec<Digest> = blocks.iter().map(|b| sha3_256(&b[..100])).collect();
+        assert_eq!(verify_digests_with(&ChainParams::DEV, &blocks, 2), Ok(expected.clone()));
+        assert_eq!(verify_digests_with(&ChainParams::DEV, &blocks, 1), Ok(expected));
+        assert_eq!(verify_digests(&ChainParams::DEV, &[]), Ok(vec![]));
+    }
+
+    #[test]
+    fn the_lowest_failing_block_is_reported() {
+        let mut blocks: Vec<Bytes> = (2..700).map(dev_block).collect();
+        blocks[650] = Bytes::from_static(&[1, 2, 3]);
+        blocks[300] = blocks[300].slice(..99);
+        let err = verify_digests_with(&ChainParams::DEV, &blocks, 2).unwrap_err();
+        assert_eq!(err, VerifyError::Invalid { index: 300, fault: Fault::InvalidBlockHeaderSize });
+        // Argon2d chains: size and difficulty bits are checked before any digest.
+        let mut bad_bits = dev_block(2).to_vec();
+        bad_bits[84..92].copy_from_slice(&0xc0ff_ffff_ffff_ffffu64.to_le_bytes());
+        let blocks = [Bytes::from_static(&[0; 10]), Bytes::from(bad_bits)];
+        let err = verify_digests_with(&ChainParams::TESTING, &blocks, 2).unwrap_err();
+        assert_eq!(err, VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderSize });
+        let err = verify_digests_with(&ChainParams::TESTING, &blocks[1..], 2).unwrap_err();
+        assert_eq!(err, VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderDifficulty });
+        let chain_error = ChainError::from(err);
+        assert_eq!(chain_error.to_string(), "invalid block header difficulty");
+    }
+
+    #[test]
+    fn argon2d_run_checks_proof_of_work() {
+        // Two genesis headers (valid at difficulty 1) and one made too hard: 3 Argon2d digests.
+        let live = Bytes::from_static(crate::genesis::LIVE.block());
+        let test = Bytes::from_static(crate::genesis::TEST.block());
+        let digests = verify_digests_with(&ChainParams::BITMARK, &[live, test.clone()], 2).unwrap();
+        assert_eq!(digests, vec![crate::genesis::LIVE.digest(), crate::genesis::TEST.digest()]);
+
+        let mut hard = test.to_vec();
+        hard[84..92].copy_from_slice(&0xbf00_0000_0000_0000u64.to_le_bytes());
+        let err = verify_digests_with(&ChainParams::TESTING, &[Bytes::from(hard.clone())], 1);
+        assert_eq!(err, Err(VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderDifficulty }));
+        // `local` computes the digest but skips proof of work.
+        let local = verify_digests_with(&ChainParams::LOCAL, &[Bytes::from(hard)], 1).unwrap();
+        assert_ne!(local[0], crate::genesis::TEST.digest());
+    }
 }
