@@ -40,6 +40,8 @@ pub struct SyncConfig {
     pub fetch_window: usize,
     /// peerd only: upper bound on fetched-but-unapplied block bytes held in memory.
     pub max_buffered_bytes: usize,
+    /// peerd only: digests asked at once while walking down to a fork point.
+    pub fork_walk_batch: usize,
 }
 
 impl Default for SyncConfig {
@@ -59,6 +61,7 @@ impl Default for SyncConfig {
             forgery_check_every: 100,
             fetch_window: 256,
             max_buffered_bytes: 64 * 1024 * 1024,
+            fork_walk_batch: 8,
         }
     }
 }

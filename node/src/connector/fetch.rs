@@ -1,0 +1,453 @@
+//! The pipelined block fetch of state FetchBlocks (peerd's sync beyond bitmarkd).
+//!
+//! bitmarkd fetches 200 blocks per 15 s tick from the election winner alone. peerd keeps a
+//! window of `fetch_window` block numbers in flight across every member of the winning vote
+//! group (least-loaded first, round-robin among equals), holds replies in a reorder buffer
+//! and releases them to the shell strictly in order. Fetched-but-unapplied bytes (buffer
+//! plus blocks handed to the shell) stay under `max_buffered_bytes`: no request is sent
+//! while the buffer is full, a reply that does not fit pushes out higher-numbered buffered
+//! blocks (they are fetched again later) or is itself dropped and fetched again. A single
+//! block larger than the cap is still accepted when nothing else is held, so sync always
+//! progresses. A request that times out or fails is retried on another member; a member
+//! that serves a block failing validation leaves the group.
+//!
+//! Safety rules kept from bitmarkd: only the winning group is used; in fast sync (blocks at
+//! or below the pivot) the digest of block `n` is taken from block `n + 1`'s header, and
+//! every `forgery_check_every` applied blocks a random recent block's digest is checked
+//! against the winner's `H`; blocks above the pivot are applied with the digest computed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use peerd_api::bytes::Bytes;
+use peerd_api::{Accepted, PeerId, Request, RequestId, Response, TransportError};
+use rand::Rng;
+use tokio::time::Instant;
+
+use super::upstream::Upstreams;
+use super::{Action, ApplyDigest, ApplyFailure, Ids, LocalChain, SyncConfig};
+
+/// A block request on the wire.
+#[derive(Clone, Debug)]
+struct Pending {
+    number: u64,
+    peer: PeerId,
+    deadline: Instant,
+}
+
+/// A block handed to the shell and not yet confirmed.
+#[derive(Clone, Debug)]
+struct Applying {
+    token: u64,
+    number: u64,
+    block: Bytes,
+    peer: PeerId,
+    fast: bool,
+}
+
+/// An outstanding forgery check: `H(number)` asked of `peer`.
+#[derive(Clone, Debug)]
+struct Check {
+    id: RequestId,
+    number: u64,
+    deadline: Instant,
+}
+
+/// What a fetch session tells the connector after an event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// Keep fetching.
+    Running,
+    /// Every block up to the target is applied.
+    Done,
+    /// Give up and return to HighestBlock (bitmarkd's "retry").
+    Failed(String),
+    /// A forgery check failed: delete down from `from`, disable fast sync.
+    Forgery {
+        /// First block of the fetched run.
+        from: u64,
+    },
+}
+
+/// One FetchBlocks session: blocks `start..=target` from the winning group.
+#[derive(Debug)]
+pub(crate) struct Fetch {
+    start: u64,
+    target: u64,
+    pivot: u64,
+    fast: bool,
+    checker: PeerId,
+    group: Vec<PeerId>,
+    next_release: u64,
+    next_new: u64,
+    retry: BTreeSet<u64>,
+    outstanding: HashMap<RequestId, Pending>,
+    buffer: BTreeMap<u64, (Bytes, PeerId)>,
+    applying: VecDeque<Applying>,
+    bytes: usize,
+    largest: usize,
+    failed: HashMap<u64, Vec<PeerId>>,
+    applied: u64,
+    check: Option<Check>,
+    round_robin: usize,
+}
+
+impl Fetch {
+    /// A session fetching `start..=target` from `group`; `checker` answers forgery checks.
+    pub(crate) fn new(
+        start: u64,
+        target: u64,
+        pivot: u64,
+        fast: bool,
+        checker: PeerId,
+        group: Vec<PeerId>,
+    ) -> Self {
+        Self {
+            start,
+            target,
+            pivot,
+            fast,
+            checker,
+            group,
+            next_release: start,
+            next_new: start,
+            retry: BTreeSet::new(),
+            outstanding: HashMap::new(),
+            buffer: BTreeMap::new(),
+            applying: VecDeque::new(),
+            bytes: 0,
+            largest: 0,
+            failed: HashMap::new(),
+            applied: 0,
+            check: None,
+            round_robin: 0,
+        }
+    }
+
+    /// Block requests on the wire.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.outstanding.len()
+    }
+
+    /// Fetched-but-unapplied bytes held (buffer plus blocks handed to the shell).
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Blocks held (buffer plus blocks handed to the shell).
+    pub(crate) fn held_blocks(&self) -> usize {
+        self.buffer.len() + self.applying.len()
+    }
+
+    /// The group members still fetched from.
+    pub(crate) fn group(&self) -> &[PeerId] {
+        &self.group
+    }
+
+    /// The earliest request deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        let blocks = self.outstanding.values().map(|p| p.deadline);
+        blocks.chain(self.check.as_ref().map(|c| c.deadline)).min()
+    }
+
+    /// True if `id` is one of this session's requests.
+    pub(crate) fn owns(&self, id: RequestId) -> bool {
+        self.outstanding.contains_key(&id) || self.check.as_ref().is_some_and(|c| c.id == id)
+    }
+
+    /// Sends requests until the window or the byte budget is full.
+    pub(crate) fn fill(
+        &mut self,
+        cfg: &SyncConfig,
+        ups: &Upstreams,
+        ids: &mut Ids,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) -> Progress {
+        while self.outstanding.len() + self.held_blocks() < cfg.fetch_window {
+            let projected = self.bytes + (self.outstanding.len() + 1) * self.largest;
+            let nothing_held = self.bytes == 0 && self.outstanding.is_empty();
+            if projected > cfg.max_buffered_bytes && !nothing_held {
+                break;
+            }
+            let number = match self.retry.first() {
+                Some(&n) => n,
+                None if self.next_new <= self.target => self.next_new,
+                None => break,
+            };
+            let Some(peer) = self.pick(number, ups) else {
+                return Progress::Failed(format!(
+                    "no upstream of the group can serve block {number}"
+                ));
+            };
+            if !self.retry.remove(&number) {
+                self.next_new += 1;
+            }
+            let id = ids.request();
+            let deadline = now + cfg.request_timeout;
+            out.push(Action::Request { id, peer: peer.clone(), request: Request::Block(number) });
+            self.outstanding.insert(id, Pending { number, peer, deadline });
+        }
+        self.progress()
+    }
+
+    /// The least-loaded group member that may serve `number`, round-robin among equals.
+    fn pick(&mut self, number: u64, ups: &Upstreams) -> Option<PeerId> {
+        let failed = self.failed.get(&number);
+        let n = self.group.len();
+        let mut best: Option<(usize, usize)> = None;
+        for k in 0..n {
+            let i = (self.round_robin + k) % n;
+            let peer = &self.group[i];
+            let usable = ups.get(peer).is_some_and(|u| u.registered && u.remote_height >= number)
+                && !failed.is_some_and(|f| f.contains(peer));
+            if !usable {
+                continue;
+            }
+            let load = self.outstanding.values().filter(|p| &p.peer == peer).count();
+            if best.is_none_or(|(_, l)| load < l) {
+                best = Some((i, load));
+            }
+        }
+        let (i, _) = best?;
+        self.round_robin = i + 1;
+        Some(self.group[i].clone())
+    }
+
+    fn progress(&self) -> Progress {
+        let finished = self.next_release > self.target && self.outstanding.is_empty();
+        if finished && self.held_blocks() == 0 && self.check.is_none() {
+            Progress::Done
+        } else {
+            Progress::Running
+        }
+    }
+
+    /// Handles the answer to one of this session's requests.
+    pub(crate) fn on_response(
+        &mut self,
+        id: RequestId,
+        result: Result<Response, TransportError>,
+        local: &dyn LocalChain,
+        cfg: &SyncConfig,
+        ids: &mut Ids,
+        out: &mut Vec<Action>,
+    ) -> Progress {
+        if let Some(check) = self.check.take_if(|c| c.id == id) {
+            return self.on_check(check, result, local);
+        }
+        let Some(pending) = self.outstanding.remove(&id) else { return self.progress() };
+        let Pending { number, peer, .. } = pending;
+        match result {
+            Ok(Response::Block(block)) if local.block_number(&block) == Some(number) => {
+                self.store(number, block, peer, cfg);
+                self.release(ids, out);
+            }
+            Ok(Response::Block(_)) => {
+                self.drop_peer(&peer, format!("served a block that is not block {number}"), out);
+                self.retry.insert(number);
+            }
+            other => {
+                tracing::debug!(%peer, number, reply = ?other, "block request failed, retrying elsewhere");
+                self.failed.entry(number).or_default().push(peer);
+                self.retry.insert(number);
+            }
+        }
+        self.progress()
+    }
+
+    fn on_check(
+        &mut self,
+        check: Check,
+        result: Result<Response, TransportError>,
+        local: &dyn LocalChain,
+    ) -> Progress {
+        let remote = match result {
+            Ok(Response::Digest(d)) => d,
+            other => {
+                return Progress::Failed(format!(
+                    "forgery check of block {} failed: {other:?}",
+                    check.number
+                ))
+            }
+        };
+        match local.digest(check.number) {
+            None => Progress::Failed(format!("local digest of block {} unavailable", check.number)),
+            Some(d) if d != remote => {
+                tracing::warn!(number = check.number, local = %d, remote = %remote, "potential block forgery");
+                Progress::Forgery { from: self.start }
+            }
+            Some(_) => self.progress(),
+        }
+    }
+
+    /// Puts a fetched block in the reorder buffer, within the byte budget.
+    fn store(&mut self, number: u64, block: Bytes, peer: PeerId, cfg: &SyncConfig) {
+        if number < self.next_release || self.buffer.contains_key(&number) {
+            return;
+        }
+        let len = block.len();
+        self.largest = self.largest.max(len);
+        while self.bytes + len > cfg.max_buffered_bytes {
+            match self.buffer.last_key_value() {
+                Some((&hi, _)) if hi > number => {
+                    if let Some((b, _)) = self.buffer.remove(&hi) {
+                        self.bytes -= b.len();
+                    }
+                    self.retry.insert(hi);
+                }
+                _ => break,
+            }
+        }
+        if self.bytes + len > cfg.max_buffered_bytes && self.bytes > 0 {
+            self.retry.insert(number);
+            return;
+        }
+        self.bytes += len;
+        self.buffer.insert(number, (block, peer));
+    }
+
+    /// Hands in-order blocks to the shell.
+    fn release(&mut self, ids: &mut Ids, out: &mut Vec<Action>) {
+        while let Some((block, peer)) = self.buffer.get(&self.next_release).cloned() {
+            let number = self.next_release;
+            let fast = self.fast && number <= self.pivot && number < self.target;
+            let digest = if fast {
+                match self.buffer.get(&(number + 1)) {
+                    Some((next, _)) => ApplyDigest::NextBlock(next.clone()),
+                    None => break,
+                }
+            } else {
+                ApplyDigest::Compute
+            };
+            self.buffer.remove(&number);
+            let token = ids.token();
+            out.push(Action::Apply { token, number, block: block.clone(), digest });
+            self.applying.push_back(Applying { token, number, block, peer, fast });
+            self.next_release += 1;
+        }
+    }
+
+    /// Handles the result of one of this session's applies (stale tokens are ignored).
+    pub(crate) fn on_applied(
+        &mut self,
+        token: u64,
+        result: Result<Accepted, ApplyFailure>,
+        cfg: &SyncConfig,
+        ids: &mut Ids,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) -> Progress {
+        let Some(pos) = self.applying.iter().position(|a| a.token == token) else {
+            return self.progress();
+        };
+        let Some(done) = self.applying.remove(pos) else { return self.progress() };
+        self.bytes -= done.block.len();
+        match result {
+            Ok(accepted) => {
+                self.applied += 1;
+                let every = cfg.forgery_check_every.max(1);
+                if done.fast && self.fast && self.applied % every == 0 && self.check.is_none() {
+                    self.start_check(accepted.number, every, cfg, ids, now, out);
+                }
+            }
+            Err(ApplyFailure::Invalid(fault)) => {
+                tracing::warn!(peer = %done.peer, number = done.number, %fault, "block failed validation");
+                self.drop_peer(&done.peer, fault, out);
+                self.unwind(done.number);
+            }
+            Err(other) => {
+                return Progress::Failed(format!(
+                    "storing block {} failed: {other:?}",
+                    done.number
+                ));
+            }
+        }
+        self.release(ids, out);
+        self.progress()
+    }
+
+    /// Asks the checker for the digest of a random recent block.
+    fn start_check(
+        &mut self,
+        tip: u64,
+        every: u64,
+        cfg: &SyncConfig,
+        ids: &mut Ids,
+        now: Instant,
+        out: &mut Vec<Action>,
+    ) {
+        let back = ids.rng.gen_range(0..every);
+        let number = tip.saturating_sub(back).max(self.start).max(2);
+        let peer = if self.group.contains(&self.checker) {
+            Some(&self.checker)
+        } else {
+            self.group.first()
+        };
+        let Some(peer) = peer.cloned() else { return };
+        let id = ids.request();
+        out.push(Action::Request { id, peer, request: Request::Digest(number) });
+        self.check = Some(Check { id, number, deadline: now + cfg.request_timeout });
+    }
+
+    /// After block `number` failed: everything from it on is fetched or released again.
+    fn unwind(&mut self, number: u64) {
+        for entry in std::mem::take(&mut self.applying) {
+            if entry.number > number && self.group.contains(&entry.peer) {
+                self.buffer.insert(entry.number, (entry.block, entry.peer));
+            } else {
+                self.bytes -= entry.block.len();
+                self.retry.insert(entry.number);
+            }
+        }
+        self.retry.insert(number);
+        self.next_release = number;
+    }
+
+    /// Removes `peer` from the group: its requests and buffered blocks go back to the queue.
+    fn drop_peer(&mut self, peer: &PeerId, fault: String, out: &mut Vec<Action>) {
+        if self.leave(peer) {
+            out.push(Action::DropPeer { peer: peer.clone(), fault });
+        }
+    }
+
+    /// Removes `peer` from the group (lost or dropped); true if it was a member.
+    pub(crate) fn leave(&mut self, peer: &PeerId) -> bool {
+        let member = self.group.contains(peer);
+        self.group.retain(|p| p != peer);
+        let mut requeue = Vec::new();
+        self.outstanding.retain(|_, p| {
+            let keep = &p.peer != peer;
+            if !keep {
+                requeue.push(p.number);
+            }
+            keep
+        });
+        let theirs: Vec<u64> =
+            self.buffer.iter().filter(|(_, (_, p))| p == peer).map(|(n, _)| *n).collect();
+        for n in theirs {
+            if let Some((b, _)) = self.buffer.remove(&n) {
+                self.bytes -= b.len();
+            }
+            requeue.push(n);
+        }
+        self.retry.extend(requeue);
+        member
+    }
+
+    /// Expires overdue requests: blocks are retried elsewhere, a forgery check fails.
+    pub(crate) fn expire(&mut self, now: Instant) -> Progress {
+        if self.check.as_ref().is_some_and(|c| c.deadline <= now) {
+            return Progress::Failed("forgery check timed out".into());
+        }
+        let overdue: Vec<RequestId> =
+            self.outstanding.iter().filter(|(_, p)| p.deadline <= now).map(|(id, _)| *id).collect();
+        for id in overdue {
+            if let Some(p) = self.outstanding.remove(&id) {
+                tracing::debug!(peer = %p.peer, number = p.number, "block request timed out");
+                self.failed.entry(p.number).or_default().push(p.peer);
+                self.retry.insert(p.number);
+            }
+        }
+        self.progress()
+    }
+}

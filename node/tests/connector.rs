@@ -1,0 +1,10 @@
+//! Scripted-peer tests of the connector state machine (spec §4.3 and peerd's pipelined
+//! fetch): the test plays the async shell with explicit time and toy chains.
+
+mod connector {
+    mod fetch;
+    mod fork;
+    pub(crate) mod harness;
+    mod prop;
+    mod states;
+}
