@@ -67,10 +67,8 @@ impl Connection {
             IpAddr::V6(host.parse::<Ipv6Addr>().map_err(|_| AddressError::InvalidIpAddress)?)
         };
         let port: i64 = port.trim().parse().map_err(|_| AddressError::InvalidPortNumber)?;
-        let port = u16::try_from(port)
-            .ok()
-            .filter(|p| *p >= 1)
-            .ok_or(AddressError::InvalidPortNumber)?;
+        let port =
+            u16::try_from(port).ok().filter(|p| *p >= 1).ok_or(AddressError::InvalidPortNumber)?;
         Ok(Connection { ip, port })
     }
 
@@ -229,7 +227,10 @@ mod tests {
         // A 7-byte record stays 7 bytes.
         let seven = [7, 0x08, 0xae, 192, 168, 0, 1];
         let (conn, used) = Connection::unpack(&seven).unwrap();
-        assert_eq!((conn.to_string(), used, conn.pack()), ("192.168.0.1:2222".to_owned(), 7, seven.to_vec()));
+        assert_eq!(
+            (conn.to_string(), used, conn.pack()),
+            ("192.168.0.1:2222".to_owned(), 7, seven.to_vec())
+        );
         // Length byte 19 with fewer bytes left is a bad record (Go reads past the end).
         assert_eq!(Connection::unpack(&[19, 0, 1, 0, 0, 0, 0, 0, 0]), None);
         assert_eq!(Connection::unpack(&[2]), None);

@@ -172,7 +172,12 @@ mod tests {
             ChainParams::ALL.iter().map(|c| (c.name(), c.ports().peer, c.is_testnet())).collect();
         assert_eq!(
             peer_ports,
-            [("bitmark", 2136, false), ("testing", 12136, true), ("local", 22136, true), ("dev", 32136, true)]
+            [
+                ("bitmark", 2136, false),
+                ("testing", 12136, true),
+                ("local", 22136, true),
+                ("dev", 32136, true)
+            ]
         );
         assert_eq!(ChainParams::TESTING.ports().rpc, 12130);
         assert_eq!(ChainParams::LOCAL.ports().proof_submit, 22139);

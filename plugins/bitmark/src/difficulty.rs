@@ -245,5 +245,5 @@ pub fn is_applied_version(version: u16) -> bool {
 
 /// bitmarkd's `IsBlockToAdjustDifficulty`: version ≥ 5 and a multiple of 200.
 pub fn is_adjust_block(height: u64, version: u16) -> bool {
-    is_applied_version(version) && height % ADJUST_TIMESPAN_BLOCKS == 0
+    is_applied_version(version) && height.is_multiple_of(ADJUST_TIMESPAN_BLOCKS)
 }

@@ -139,10 +139,7 @@ impl Header {
 
 /// The first 100 bytes of a block, or `invalid block header size`.
 pub fn header_bytes(block: &[u8]) -> Result<&[u8; HEADER_LEN], Fault> {
-    block
-        .get(..HEADER_LEN)
-        .and_then(|b| b.try_into().ok())
-        .ok_or(Fault::InvalidBlockHeaderSize)
+    block.get(..HEADER_LEN).and_then(|b| b.try_into().ok()).ok_or(Fault::InvalidBlockHeaderSize)
 }
 
 /// bitmarkd's `ExtractHeader` without the digest: unpacks the header at the front of `block`
@@ -207,7 +204,10 @@ mod tests {
     fn timestamp_may_be_at_most_five_minutes_ahead() {
         let now = 1_700_000_000;
         assert!(Header::unpack(&block(5, now + 300, ONE), now).is_ok());
-        assert_eq!(Header::unpack(&block(5, now + 301, ONE), now), Err(Fault::InvalidBlockHeaderTimestamp));
+        assert_eq!(
+            Header::unpack(&block(5, now + 301, ONE), now),
+            Err(Fault::InvalidBlockHeaderTimestamp)
+        );
     }
 
     const ONE: u64 = crate::difficulty::ONE_BITS;

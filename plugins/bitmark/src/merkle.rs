@@ -46,10 +46,8 @@ pub fn full_tree(leaves: &[Digest]) -> Vec<Digest> {
 pub fn root(leaves: &[Digest]) -> Option<Digest> {
     let mut level: Vec<Digest> = leaves.to_vec();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|pair| parent(&pair[0], pair.get(1).unwrap_or(&pair[0])))
-            .collect();
+        level =
+            level.chunks(2).map(|pair| parent(&pair[0], pair.get(1).unwrap_or(&pair[0]))).collect();
     }
     level.first().copied()
 }

@@ -73,7 +73,12 @@ pub fn verify_digests_with(
     threads: usize,
 ) -> Result<Vec<Digest>, VerifyError> {
     let threads = threads.max(1).min(blocks.len().max(1));
-    tracing::debug!(chain = params.name(), blocks = blocks.len(), threads, "verifying block digests");
+    tracing::debug!(
+        chain = params.name(),
+        blocks = blocks.len(),
+        threads,
+        "verifying block digests"
+    );
     match params.digest_algorithm() {
         DigestAlgorithm::Argon2d => argon2d_run(params, blocks, threads),
         DigestAlgorithm::Sha3 if threads == 1 || blocks.len() < SHA3_PARALLEL_MIN => {
@@ -102,8 +107,8 @@ fn check_one(
             header[84], header[85], header[86], header[87], header[88], header[89], header[90],
             header[91],
         ]);
-        let difficulty =
-            Difficulty::from_bits(bits).map_err(|_| invalid(Fault::InvalidBlockHeaderDifficulty))?;
+        let difficulty = Difficulty::from_bits(bits)
+            .map_err(|_| invalid(Fault::InvalidBlockHeaderDifficulty))?;
         Some(difficulty)
     } else {
         None
@@ -175,7 +180,10 @@ fn sha3_run(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     });
     let mut out = Vec::with_capacity(blocks.len());
     for part in parts {
@@ -199,7 +207,13 @@ mod tests {
     use crate::header::Header;
 
     fn dev_block(number: u64) -> Bytes {
-        let header = Header { version: 1, transaction_count: 2, number, nonce: number * 7, ..Header::default() };
+        let header = Header {
+            version: 1,
+            transaction_count: 2,
+            number,
+            nonce: number * 7,
+            ..Header::default()
+        };
         let mut block = header.pack().to_vec();
         block.extend_from_slice(b"transactions");
         Bytes::from(block)
@@ -228,7 +242,10 @@ mod tests {
         let err = verify_digests_with(&ChainParams::TESTING, &blocks, 2).unwrap_err();
         assert_eq!(err, VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderSize });
         let err = verify_digests_with(&ChainParams::TESTING, &blocks[1..], 2).unwrap_err();
-        assert_eq!(err, VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderDifficulty });
+        assert_eq!(
+            err,
+            VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderDifficulty }
+        );
         let chain_error = ChainError::from(err);
         assert_eq!(chain_error.to_string(), "invalid block header difficulty");
     }
@@ -244,7 +261,10 @@ mod tests {
         let mut hard = test.to_vec();
         hard[84..92].copy_from_slice(&0xbf00_0000_0000_0000u64.to_le_bytes());
         let err = verify_digests_with(&ChainParams::TESTING, &[Bytes::from(hard.clone())], 1);
-        assert_eq!(err, Err(VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderDifficulty }));
+        assert_eq!(
+            err,
+            Err(VerifyError::Invalid { index: 0, fault: Fault::InvalidBlockHeaderDifficulty })
+        );
         // `local` computes the digest but skips proof of work.
         let local = verify_digests_with(&ChainParams::LOCAL, &[Bytes::from(hard)], 1).unwrap();
         assert_ne!(local[0], crate::genesis::TEST.digest());

@@ -1,5 +1,7 @@
 //! Property tests for the block-level formats: round trips and decoders that never panic.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use peerd_api::Digest;
@@ -20,31 +22,37 @@ fn any_header() -> impl Strategy<Value = Header> {
         (any::<u16>(), any::<u16>(), any::<u64>(), any_digest()),
         (any_digest(), any::<u64>(), any::<u64>(), any::<u64>()),
     )
-        .prop_map(|((version, transaction_count, number, previous_block), (merkle_root, timestamp, bits, nonce))| {
-            Header {
-                version,
-                transaction_count,
-                number,
-                previous_block,
-                merkle_root,
-                timestamp,
-                difficulty_bits: bits,
-                nonce,
-            }
-        })
+        .prop_map(
+            |(
+                (version, transaction_count, number, previous_block),
+                (merkle_root, timestamp, bits, nonce),
+            )| {
+                Header {
+                    version,
+                    transaction_count,
+                    number,
+                    previous_block,
+                    merkle_root,
+                    timestamp,
+                    difficulty_bits: bits,
+                    nonce,
+                }
+            },
+        )
 }
 
 /// Headers that pass bitmarkd's unpack rules at `NOW`.
 fn valid_header() -> impl Strategy<Value = Header> {
-    (any_header(), 1u16.., 2u64.., 2u16..=10000, 0..=NOW + 300, 0u64..0xc0)
-        .prop_map(|(h, version, number, count, timestamp, exponent)| Header {
+    (any_header(), 1u16.., 2u64.., 2u16..=10000, 0..=NOW + 300, 0u64..0xc0).prop_map(
+        |(h, version, number, count, timestamp, exponent)| Header {
             version,
             number,
             transaction_count: count,
             timestamp,
             difficulty_bits: (exponent << 56) | (h.difficulty_bits & 0x00ff_ffff_ffff_ffff),
             ..h
-        })
+        },
+    )
 }
 
 fn any_connection() -> impl Strategy<Value = Connection> {
@@ -74,9 +82,8 @@ proptest! {
 
     #[test]
     fn extract_header_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..250), check in any::<u64>(), now in any::<u64>()) {
-        match header::extract_header(&bytes, check, now) {
-            Ok((_, rest)) => prop_assert_eq!(rest.len(), bytes.len() - HEADER_LEN),
-            Err(_) => {}
+        if let Ok((_, rest)) = header::extract_header(&bytes, check, now) {
+            prop_assert_eq!(rest.len(), bytes.len() - HEADER_LEN);
         }
     }
 
@@ -94,7 +101,7 @@ proptest! {
     #[test]
     fn varint_decoders_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..12), min in any::<i64>(), max in any::<i64>()) {
         if let Some((_, n)) = varint::decode(&bytes) {
-            prop_assert!(n >= 1 && n <= varint::MAX_LEN && n <= bytes.len());
+            prop_assert!((1..=varint::MAX_LEN).contains(&n) && n <= bytes.len());
         }
         let (_, n) = varint::clipped_varint64(&bytes, min, max);
         prop_assert!(n <= bytes.len());

@@ -1,7 +1,9 @@
 //! Vector tests for the block-level encodings: varint.json, address.json, digest.json,
 //! merkle.json (see tests/vectors/README.md).
 
-#[allow(unreachable_pub)] // the shared loader is written for several test binaries
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+#[allow(unreachable_pub, clippy::print_stdout)] // shared loader; it prints the case counts
 mod common;
 
 use common::{expected_error, hex_field, run, str_field, u64_field};
@@ -49,24 +51,32 @@ fn varint_vectors() {
             "decode_truncated" => {
                 let encoded = hex_field(case, "encoded");
                 assert_eq!(varint::decode(&encoded), None, "{case}");
-                let expected = (u64_field(case, "expected_value"), u64_field(case, "expected_count"));
+                let expected =
+                    (u64_field(case, "expected_value"), u64_field(case, "expected_count"));
                 let (v, n) = varint::from_varint64(&encoded);
                 assert_eq!((v, n as u64), expected, "{case}");
             }
             "clipped" => {
                 let encoded = hex_field(case, "encoded");
                 let (min, max) = (i64_field(case, "minimum"), i64_field(case, "maximum"));
-                let expected = (i64_field(case, "expected_value"), i64_field(case, "expected_count"));
+                let expected =
+                    (i64_field(case, "expected_value"), i64_field(case, "expected_count"));
                 let (v, n) = varint::clipped_varint64(&encoded, min, max);
                 assert_eq!((v, n as i64), expected, "{case}");
-                assert_eq!(varint::decode_clipped(&encoded, min, max).is_some(), expected != (0, 0));
+                assert_eq!(
+                    varint::decode_clipped(&encoded, min, max).is_some(),
+                    expected != (0, 0)
+                );
                 let swapped = &case["swapped_range_expected"];
                 let (v, n) = varint::clipped_varint64(
                     &encoded,
                     i64_field(swapped, "minimum"),
                     i64_field(swapped, "maximum"),
                 );
-                assert_eq!((v, n as i64), (i64_field(swapped, "value"), i64_field(swapped, "count")));
+                assert_eq!(
+                    (v, n as i64),
+                    (i64_field(swapped, "value"), i64_field(swapped, "count"))
+                );
             }
             _ => return false,
         }
@@ -149,7 +159,8 @@ fn digest_vectors() {
                 let difficulty = Difficulty::from_bits(bits).unwrap();
                 assert_eq!(hex::encode(difficulty.target()), str_field(case, "target_hex"));
                 assert_eq!(difficulty.value(), case["difficulty_value"].as_f64().unwrap());
-                let params = peerd_bitmark::chain::ChainParams::by_name(str_field(case, "chain")).unwrap();
+                let params =
+                    peerd_bitmark::chain::ChainParams::by_name(str_field(case, "chain")).unwrap();
                 let d = digest_field(case, "digest");
                 let expected = case["expected"].as_bool().unwrap();
                 assert_eq!(params.proof_of_work_ok(&d, &difficulty), expected, "{case}");
@@ -226,7 +237,10 @@ fn merkle_vectors() {
             "path_fold" => {
                 let start = digest_field(case, "start_raw");
                 let siblings = digest_list(case, "siblings_raw");
-                assert_eq!(merkle::fold_path(&start, &siblings), digest_field(case, "expected_root_raw"));
+                assert_eq!(
+                    merkle::fold_path(&start, &siblings),
+                    digest_field(case, "expected_root_raw")
+                );
             }
             _ => return false,
         }

@@ -1,7 +1,9 @@
 //! Vector tests for blocks: header.json, validator.json, genesis.json, difficulty.json
 //! (see tests/vectors/README.md).
 
-#[allow(unreachable_pub)] // the shared loader is written for several test binaries
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+#[allow(unreachable_pub, clippy::print_stdout)] // shared loader; it prints the case counts
 mod common;
 
 use common::{expected_error, hex_field, run, str_field, u64_field};
@@ -78,17 +80,25 @@ fn header_vectors() {
                         if case.get("expected_fields").is_some() {
                             assert_eq!(h, header_from_fields(&case["expected_fields"]));
                         }
-                        let remainder = case.get("expected_remainder").map(|_| hex_field(case, "expected_remainder"));
+                        let remainder = case
+                            .get("expected_remainder")
+                            .map(|_| hex_field(case, "expected_remainder"));
                         assert_eq!(rest, remainder.as_deref().unwrap_or(&block[HEADER_LEN..]));
                         if case.get("expected_digest_raw_when_not_skipped").is_some() {
                             let d = digest::argon2d(&block[..HEADER_LEN]).unwrap();
-                            assert_eq!(d, digest_field(case, "expected_digest_raw_when_not_skipped"));
+                            assert_eq!(
+                                d,
+                                digest_field(case, "expected_digest_raw_when_not_skipped")
+                            );
                         }
                     }
                 }
             }
             "nonce_json" => {
-                assert_eq!(header::nonce_json_text(u64_field(case, "nonce")), str_field(case, "json_text"));
+                assert_eq!(
+                    header::nonce_json_text(u64_field(case, "nonce")),
+                    str_field(case, "json_text")
+                );
             }
             "foundation_txid" => {
                 let id = header::foundation_txid(
@@ -113,13 +123,16 @@ fn validator_vectors() {
     run("validator.json", |kind, case| {
         let version = |field| u64_field(case, field) as u16;
         match kind {
-            "time_spacing" => {
-                check_result(validator::time_spacing(version("version"), u64_field(case, "time_spacing")), case)
-            }
+            "time_spacing" => check_result(
+                validator::time_spacing(version("version"), u64_field(case, "time_spacing")),
+                case,
+            ),
             "incoming_difficulty" => {
-                let incoming = Difficulty::from_bits(bits_field(case, "header_difficulty_bits")).unwrap();
+                let incoming =
+                    Difficulty::from_bits(bits_field(case, "header_difficulty_bits")).unwrap();
                 assert_eq!(incoming.value(), case["header_difficulty_value"].as_f64().unwrap());
-                let current = Difficulty::from_value(case["current_difficulty_value"].as_f64().unwrap());
+                let current =
+                    Difficulty::from_value(case["current_difficulty_value"].as_f64().unwrap());
                 assert_eq!(current.bits(), bits_field(case, "current_difficulty_bits"));
                 let params = ChainParams::by_name(str_field(case, "chain")).unwrap();
                 let result = validator::incoming_difficulty(
@@ -147,11 +160,17 @@ fn validator_vectors() {
             ),
             "block_to_adjust_difficulty" => {
                 let expected = case["expected"].as_bool().unwrap();
-                let got = validator::is_block_to_adjust_difficulty(u64_field(case, "height"), version("version"));
+                let got = validator::is_block_to_adjust_difficulty(
+                    u64_field(case, "height"),
+                    version("version"),
+                );
                 assert_eq!(got, expected, "{case}");
             }
             "next_height" => check_result(
-                validator::next_height(u64_field(case, "expected_next_height"), u64_field(case, "incoming_height")),
+                validator::next_height(
+                    u64_field(case, "expected_next_height"),
+                    u64_field(case, "incoming_height"),
+                ),
                 case,
             ),
             _ => return false,
@@ -253,7 +272,12 @@ fn difficulty_vectors() {
                 let d = Difficulty::from_value(value);
                 assert_eq!(d.bits(), u64_field(case, "expected_bits_u64"), "{}", case["name"]);
                 assert_eq!(d.bits(), bits_field(case, "expected_bits"));
-                assert_eq!(hex::encode(d.target()), str_field(case, "expected_big_hex"), "{}", case["name"]);
+                assert_eq!(
+                    hex::encode(d.target()),
+                    str_field(case, "expected_big_hex"),
+                    "{}",
+                    case["name"]
+                );
                 assert_eq!(d.to_string(), str_field(case, "expected_string"));
                 assert_eq!(d.value().to_bits(), value.to_bits());
             }
@@ -274,7 +298,11 @@ fn difficulty_vectors() {
             }
             "prev_timespan" => {
                 let expected = (u64_field(case, "expected_begin"), u64_field(case, "expected_end"));
-                assert_eq!(difficulty::prev_timespan_range(u64_field(case, "height")), expected, "{case}");
+                assert_eq!(
+                    difficulty::prev_timespan_range(u64_field(case, "height")),
+                    expected,
+                    "{case}"
+                );
             }
             "hashrate" => {
                 let rate = difficulty::hashrate(case["difficulty_value"].as_f64().unwrap());
@@ -285,7 +313,11 @@ fn difficulty_vectors() {
                     u64_field(case, "timespan_seconds"),
                     case["current_value"].as_f64().unwrap(),
                 );
-                assert_eq!(next.to_bits(), f64_bits_field(case, "expected_value_f64_bits").to_bits(), "{case}");
+                assert_eq!(
+                    next.to_bits(),
+                    f64_bits_field(case, "expected_value_f64_bits").to_bits(),
+                    "{case}"
+                );
             }
             _ => return false,
         }
