@@ -4,12 +4,14 @@
 //! transfers, 10 assets, 10 block foundations, 5 shares, 3 share grants, 2 share swaps.
 //! Reported per record (elements/s) and per byte (bytes/s).
 
+#![allow(missing_docs)] // `criterion_group!` generates an undocumented function
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use peerd_bitmark::account::PrivateKey;
 use peerd_bitmark::currency::{Currency, CurrencyMap};
 use peerd_bitmark::transaction::{
-    AssetData, AssetId, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned, BitmarkTransferUnratified,
-    BlockFoundation, Link, ShareGrant, ShareSwap, Transaction,
+    AssetData, AssetId, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,
+    BitmarkTransferUnratified, BlockFoundation, Link, ShareGrant, ShareSwap, Transaction,
 };
 
 const BTC: &str = "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn";
@@ -35,16 +37,29 @@ fn mix() -> Vec<Vec<u8>> {
         let other = Link::of(&(i + 1000).to_le_bytes());
         let (tx, counter): (Transaction, Option<&PrivateKey>) = match i {
             0..=29 => (
-                BitmarkIssue { asset_id: AssetId::of_fingerprint(b"fp"), owner: a1, nonce: i, signature: sig() }.into(),
+                BitmarkIssue {
+                    asset_id: AssetId::of_fingerprint(b"fp"),
+                    owner: a1,
+                    nonce: i,
+                    signature: sig(),
+                }
+                .into(),
                 None,
             ),
             30..=54 => (
-                BitmarkTransferUnratified { link, escrow: None, owner: a2, signature: sig() }.into(),
+                BitmarkTransferUnratified { link, escrow: None, owner: a2, signature: sig() }
+                    .into(),
                 None,
             ),
             55..=69 => (
-                BitmarkTransferCountersigned { link, escrow: None, owner: a2, signature: sig(), countersignature: sig() }
-                    .into(),
+                BitmarkTransferCountersigned {
+                    link,
+                    escrow: None,
+                    owner: a2,
+                    signature: sig(),
+                    countersignature: sig(),
+                }
+                .into(),
                 Some(&two),
             ),
             70..=79 => (
@@ -59,8 +74,15 @@ fn mix() -> Vec<Vec<u8>> {
                 None,
             ),
             80..=89 => {
-                let payments = CurrencyMap::from([(Currency::Bitcoin, BTC.into()), (Currency::Litecoin, LTC.into())]);
-                (BlockFoundation { version: 1, payments, owner: a1, nonce: i, signature: sig() }.into(), None)
+                let payments = CurrencyMap::from([
+                    (Currency::Bitcoin, BTC.into()),
+                    (Currency::Litecoin, LTC.into()),
+                ]);
+                (
+                    BlockFoundation { version: 1, payments, owner: a1, nonce: i, signature: sig() }
+                        .into(),
+                    None,
+                )
             }
             90..=94 => (BitmarkShare { link, quantity: 100 + i, signature: sig() }.into(), None),
             95..=97 => (
@@ -105,7 +127,8 @@ fn unpack(c: &mut Criterion) {
     group.bench_function("records", |b| {
         b.iter(|| {
             for record in &records {
-                let decoded = Transaction::unpack(std::hint::black_box(record), true).expect("valid record");
+                let decoded =
+                    Transaction::unpack(std::hint::black_box(record), true).expect("valid record");
                 std::hint::black_box(decoded);
             }
         })
@@ -114,7 +137,8 @@ fn unpack(c: &mut Criterion) {
     group.bench_function("bytes", |b| {
         b.iter(|| {
             for record in &records {
-                let decoded = Transaction::unpack(std::hint::black_box(record), true).expect("valid record");
+                let decoded =
+                    Transaction::unpack(std::hint::black_box(record), true).expect("valid record");
                 std::hint::black_box(decoded);
             }
         })

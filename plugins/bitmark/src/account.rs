@@ -12,8 +12,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
 use ed25519_dalek::Verifier as _;
+use serde::{Serialize, Serializer};
 use sha3::{Digest as _, Sha3_256};
 
 use crate::{base58, varint, Fault};
@@ -211,8 +211,10 @@ impl Account {
         let Account::Ed25519 { public_key, .. } = self else {
             return Err(Fault::InvalidSignature);
         };
-        let signature = ed25519_dalek::Signature::from_slice(signature).map_err(|_| Fault::InvalidSignature)?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key).map_err(|_| Fault::InvalidSignature)?;
+        let signature =
+            ed25519_dalek::Signature::from_slice(signature).map_err(|_| Fault::InvalidSignature)?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(public_key)
+            .map_err(|_| Fault::InvalidSignature)?;
         // `verify` (not `verify_strict`) is cofactorless, rejects a non-canonical S and
         // accepts small-order keys: the rules of Go's `ed25519.Verify`.
         key.verify(message, &signature).map_err(|_| Fault::InvalidSignature)

@@ -12,7 +12,10 @@ use crate::Fault;
 mod address;
 mod map;
 
-pub use address::{bitcoin_is_testnet, litecoin_is_testnet, litecoin_transform, validate_bitcoin, validate_litecoin, AddressInfo};
+pub use address::{
+    bitcoin_is_testnet, litecoin_is_testnet, litecoin_transform, validate_bitcoin,
+    validate_litecoin, AddressInfo,
+};
 pub use map::{pack_map, unpack_map, unpack_map_within, CurrencyMap, CurrencySet};
 
 /// Longest payment address, in Go runes.
@@ -128,6 +131,9 @@ mod tests {
         assert_eq!("Bitcoin".parse::<Currency>(), Ok(Currency::Bitcoin));
         assert_eq!(Currency::Litecoin.to_string(), "LTC");
         assert_eq!(Currency::Nothing.validate_address(b"anything", true), Ok(()));
-        assert_eq!(Currency::Nothing.validate_address(&[b'a'; 65], true), Err(Fault::PaymentAddressTooLong));
+        assert_eq!(
+            Currency::Nothing.validate_address(&[b'a'; 65], true),
+            Err(Fault::PaymentAddressTooLong)
+        );
     }
 }

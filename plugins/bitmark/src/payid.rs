@@ -89,7 +89,9 @@ impl PayNonce {
     /// [`PayNonce::rounded_height`], read through `digest_of` (raw-order digest of a block
     /// number); all zero when that block's digest is unknown, as in bitmarkd.
     pub fn for_height(height: u64, digest_of: impl FnOnce(u64) -> Option<[u8; 32]>) -> Self {
-        digest_of(Self::rounded_height(height)).map(|digest| Self::from_digest(&digest)).unwrap_or_default()
+        digest_of(Self::rounded_height(height))
+            .map(|digest| Self::from_digest(&digest))
+            .unwrap_or_default()
     }
 
     /// The bytes.

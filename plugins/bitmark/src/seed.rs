@@ -65,8 +65,9 @@ impl Seed {
             secret[..n].copy_from_slice(&rest[..n]);
             Ok(Seed { secret: Secret::V1(secret), testnet: seed[3] == 0x01 })
         } else if header == HEADER_V2 {
-            let secret: [u8; V2_SECRET_LENGTH] =
-                seed[HEADER_V2.len()..checksum_start].try_into().map_err(|_| Fault::InvalidSeedLength)?;
+            let secret: [u8; V2_SECRET_LENGTH] = seed[HEADER_V2.len()..checksum_start]
+                .try_into()
+                .map_err(|_| Fault::InvalidSeedLength)?;
             if secret[16] & 0x0f != 0 {
                 return Err(Fault::InvalidSeedLength);
             }
@@ -118,7 +119,9 @@ impl Seed {
     pub fn phrase(&self) -> Vec<&'static str> {
         let words = bip39::Language::English.word_list();
         let bytes: Vec<u8> = match &self.secret {
-            Secret::V1(secret) => std::iter::once(u8::from(self.testnet)).chain(secret.iter().copied()).collect(),
+            Secret::V1(secret) => {
+                std::iter::once(u8::from(self.testnet)).chain(secret.iter().copied()).collect()
+            }
             Secret::V2(secret) => secret.to_vec(),
         };
         let mut phrase = Vec::with_capacity(24);

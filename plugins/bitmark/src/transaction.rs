@@ -49,8 +49,8 @@ mod unpack;
 
 pub use ids::{AssetId, Link, ASSET_ID_LENGTH};
 pub use records::{
-    AssetData, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned, BitmarkTransferUnratified,
-    BlockFoundation, BlockOwnerTransfer, Payment, ShareGrant, ShareSwap,
+    AssetData, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,
+    BitmarkTransferUnratified, BlockFoundation, BlockOwnerTransfer, Payment, ShareGrant, ShareSwap,
 };
 pub use text::Text;
 

@@ -1,6 +1,6 @@
 //! account.json: accounts, private keys, Base58 and wallet recovery seeds.
 
-#[allow(unreachable_pub)] // the shared loader is written for several test crates
+#[allow(unreachable_pub, clippy::print_stdout)] // shared loader: several test crates; prints its case count
 mod common;
 
 use common::{expected_error, hex_field, str_field, u64_field};
@@ -17,7 +17,8 @@ fn check_account(case: &Value, name: &str) {
     assert_eq!(Account::from_base58(text), Ok(account), "{name}");
     assert_eq!(account.public_key(), hex_field(case, "public_key"), "{name}");
     assert_eq!(account.algorithm() as u64, u64_field(case, "algorithm"), "{name}");
-    let algorithm = if u64_field(case, "algorithm") == 1 { Algorithm::Ed25519 } else { Algorithm::Nothing };
+    let algorithm =
+        if u64_field(case, "algorithm") == 1 { Algorithm::Ed25519 } else { Algorithm::Nothing };
     assert_eq!(account.algorithm(), algorithm, "{name}");
     assert_eq!(account.is_testnet(), case["testnet"].as_bool().expect("testnet"), "{name}");
     assert_eq!(account.is_zero(), case["is_zero"].as_bool().expect("is_zero"), "{name}");
@@ -54,15 +55,23 @@ fn account_vectors() {
             "account" => check_account(case, name),
             "private_key" => check_private_key(case, name),
             "account_invalid_base58" => {
-                let result = Account::from_base58(str_field(case, "input")).map(|_| ()).map_err(|e| e.to_string());
+                let result = Account::from_base58(str_field(case, "input"))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
                 check_error(result, case, name);
             }
             "private_key_invalid_base58" => {
-                let result = PrivateKey::from_base58(str_field(case, "input")).map(|_| ()).map_err(|e| e.to_string());
+                let result = PrivateKey::from_base58(str_field(case, "input"))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
                 check_error(result, case, name);
             }
             "base58_encode" => {
-                assert_eq!(base58::encode(&hex_field(case, "input")), str_field(case, "expected"), "{name}");
+                assert_eq!(
+                    base58::encode(&hex_field(case, "input")),
+                    str_field(case, "expected"),
+                    "{name}"
+                );
             }
             "base58_decode" => {
                 let input = str_field(case, "input");
@@ -83,7 +92,9 @@ fn account_vectors() {
                 assert_eq!(account.to_base58(), str_field(case, "expected_account"), "{name}");
             }
             "seed_invalid" => {
-                let result = seed::Seed::from_base58(str_field(case, "seed")).map(|_| ()).map_err(|e| e.to_string());
+                let result = seed::Seed::from_base58(str_field(case, "seed"))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
                 check_error(result, case, name);
             }
             "seed_phrase" => {

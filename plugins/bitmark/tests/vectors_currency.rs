@@ -1,6 +1,6 @@
 //! currency.json: payments maps and Bitcoin/Litecoin address validation.
 
-#[allow(unreachable_pub)] // the shared loader is written for several test crates
+#[allow(unreachable_pub, clippy::print_stdout)] // shared loader: several test crates; prints its case count
 mod common;
 
 use common::{expected_error, hex_field, str_field, u64_field};
@@ -42,7 +42,8 @@ fn check_address(case: &Value, name: &str) {
         assert_eq!(info.map_err(|e| e.to_string()), Err(text.to_owned()), "{name}");
         // Both networks reject it with the same text.
         for testnet in [false, true] {
-            let result = currency.validate_address(address.as_bytes(), testnet).map_err(|e| e.to_string());
+            let result =
+                currency.validate_address(address.as_bytes(), testnet).map_err(|e| e.to_string());
             assert_eq!(result, Err(text.to_owned()), "{name}");
         }
         return;
@@ -77,11 +78,16 @@ fn currency_vectors() {
         match kind {
             "map_pack" => {
                 let m = map(&case["map"]);
-                let packed = currency::pack_map(&m, testnet).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let packed =
+                    currency::pack_map(&m, testnet).unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(packed, hex_field(case, "expected_packed"), "{name}");
                 let (unpacked, s) = currency::unpack_map(&packed, testnet).expect("round trip");
                 assert_eq!((&unpacked, s), (&m, set(&case["expected_set"])), "{name}");
-                assert_eq!(serde_json::to_string(&m).expect("json"), str_field(case, "expected_json"), "{name}");
+                assert_eq!(
+                    serde_json::to_string(&m).expect("json"),
+                    str_field(case, "expected_json"),
+                    "{name}"
+                );
             }
             "map_unpack" => {
                 let result = currency::unpack_map(&hex_field(case, "packed"), testnet);
@@ -91,11 +97,16 @@ fn currency_vectors() {
                         assert_eq!(m, map(&case["expected_map"]), "{name}");
                         assert_eq!(s, set(&case["expected_set"]), "{name}");
                     }
-                    Some(text) => assert_eq!(result.map(|_| ()).map_err(|e| e.to_string()), Err(text.to_owned())),
+                    Some(text) => assert_eq!(
+                        result.map(|_| ()).map_err(|e| e.to_string()),
+                        Err(text.to_owned())
+                    ),
                 }
             }
             "map_pack_error" => {
-                let result = currency::pack_map(&map(&case["map"]), testnet).map(|_| ()).map_err(|e| e.to_string());
+                let result = currency::pack_map(&map(&case["map"]), testnet)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
                 assert_eq!(result, Err(expected_error(case).expect("error").to_owned()), "{name}");
             }
             "address_validate" => check_address(case, name),

@@ -1,7 +1,7 @@
 //! transactions.json: every record kind packed, signed, unpacked, truncated and rejected
 //! exactly as bitmarkd does.
 
-#[allow(unreachable_pub)] // the shared loader is written for several test crates
+#[allow(unreachable_pub, clippy::print_stdout)] // shared loader: several test crates; prints its case count
 mod common;
 
 use std::collections::HashMap;
@@ -10,8 +10,9 @@ use common::{expected_error, hex_field, str_field, u64_field};
 use peerd_bitmark::account::{Account, PrivateKey, Signature};
 use peerd_bitmark::currency::{Currency, CurrencyMap};
 use peerd_bitmark::transaction::{
-    AssetData, AssetId, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned, BitmarkTransferUnratified,
-    BlockFoundation, BlockOwnerTransfer, Link, Payment, ShareGrant, ShareSwap, Transaction,
+    AssetData, AssetId, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,
+    BitmarkTransferUnratified, BlockFoundation, BlockOwnerTransfer, Link, Payment, ShareGrant,
+    ShareSwap, Transaction,
 };
 use peerd_bitmark::Fault;
 use serde_json::Value;
@@ -40,7 +41,8 @@ fn payments(value: &Value) -> CurrencyMap {
     let map = value.as_object().expect("payments map");
     map.iter()
         .map(|(k, v)| {
-            let currency = Currency::from_u64(k.parse().expect("currency number")).expect("currency");
+            let currency =
+                Currency::from_u64(k.parse().expect("currency number")).expect("currency");
             (currency, v.as_str().expect("address").to_owned())
         })
         .collect()
@@ -118,9 +120,12 @@ fn build(record_type: &str, f: &Value) -> Transaction {
             countersignature: counter(),
         }
         .into(),
-        "BitmarkShare" => {
-            BitmarkShare { link: link(&f["link"]), quantity: u64_field(f, "quantity"), signature: sig() }.into()
+        "BitmarkShare" => BitmarkShare {
+            link: link(&f["link"]),
+            quantity: u64_field(f, "quantity"),
+            signature: sig(),
         }
+        .into(),
         "ShareGrant" => ShareGrant {
             share_id: link(&f["share_id"]),
             quantity: u64_field(f, "quantity"),
@@ -162,15 +167,20 @@ fn check_json_field(name: &str, expected: &Value, ours: &Value, case: &str) {
             ours.as_str() == Some(hex::encode(bytes).as_str())
         }
         ("payments", Value::Object(map)) => map.iter().all(|(number, address)| {
-            let code = Currency::from_u64(number.parse().expect("number")).expect("currency").code();
+            let code =
+                Currency::from_u64(number.parse().expect("number")).expect("currency").code();
             &ours[code] == address
         }),
         ("currency", Value::Number(n)) => {
-            ours.as_str() == Some(Currency::from_u64(n.as_u64().expect("n")).expect("currency").code())
+            ours.as_str()
+                == Some(Currency::from_u64(n.as_u64().expect("n")).expect("currency").code())
         }
         ("escrow", Value::Object(e)) => {
-            let code = Currency::from_u64(e["currency"].as_u64().expect("n")).expect("currency").code();
-            ours["currency"] == code && ours["address"] == e["address"] && ours["amount"] == e["amount"]
+            let code =
+                Currency::from_u64(e["currency"].as_u64().expect("n")).expect("currency").code();
+            ours["currency"] == code
+                && ours["address"] == e["address"]
+                && ours["amount"] == e["amount"]
         }
         _ => ours == expected,
     };
@@ -188,7 +198,9 @@ fn check_pack(case: &Value, name: &str) {
                 tx.sign(&k).expect("sign");
                 signer = k.account();
             }
-            "countersignature" => assert!(tx.countersign(&k).expect("countersign"), "{name}: countersign"),
+            "countersignature" => {
+                assert!(tx.countersign(&k).expect("countersign"), "{name}: countersign")
+            }
             role => panic!("{name}: unknown signer role {role}"),
         }
     }
@@ -197,7 +209,11 @@ fn check_pack(case: &Value, name: &str) {
     assert_eq!(tx.signature().as_bytes(), hex_field(case, "signature"), "{name}: signature");
     if case.get("countersignature").is_some() {
         let message = tx.countersigning_message(true).unwrap().expect("countersigned kind");
-        assert_eq!(message, hex_field(case, "countersigned_message"), "{name}: countersigned message");
+        assert_eq!(
+            message,
+            hex_field(case, "countersigned_message"),
+            "{name}: countersigned message"
+        );
         let countersignature = tx.countersignature().expect("countersignature");
         assert_eq!(countersignature.as_bytes(), hex_field(case, "countersignature"), "{name}");
     } else {
@@ -212,7 +228,8 @@ fn check_pack(case: &Value, name: &str) {
     assert_eq!(id.to_string().parse::<Link>(), Ok(id));
 
     // Unpack, for the test network and (expected to fail or not) the live one.
-    let (unpacked, used) = Transaction::unpack(&packed, true).unwrap_or_else(|e| panic!("{name}: unpack: {e}"));
+    let (unpacked, used) =
+        Transaction::unpack(&packed, true).unwrap_or_else(|e| panic!("{name}: unpack: {e}"));
     assert_eq!((&unpacked, used), (&tx, packed.len()), "{name}: unpacked");
     let expected = &case["expected_unpacked"];
     assert_eq!(unpacked.tag(), u64_field(expected, "tag"), "{name}");
@@ -279,7 +296,11 @@ fn check_test_key(case: &Value, keys: &mut HashMap<String, Account>, name: &str)
     }
     let private = key(&case["ed25519_seed"]);
     if public_key.iter().any(|&b| b != 0) {
-        assert_eq!(private.key_bytes(), hex_field(case, "private_key_go64"), "{name}: Go private key");
+        assert_eq!(
+            private.key_bytes(),
+            hex_field(case, "private_key_go64"),
+            "{name}: Go private key"
+        );
     }
     let short = name.strip_prefix("key_").expect("key_ name");
     keys.insert(short.to_owned(), account(&case["account_testnet"]));
@@ -308,7 +329,9 @@ fn transactions_vectors() {
             }
             "unpack_error" => {
                 let testnet = case["testnet"].as_bool().expect("testnet");
-                let result = Transaction::unpack(&hex_field(case, "record"), testnet).map(|_| ()).map_err(|e| e.to_string());
+                let result = Transaction::unpack(&hex_field(case, "record"), testnet)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string());
                 assert_eq!(result, Err(expected_error(case).expect("error").to_owned()), "{name}");
             }
             "asset_id_text" => {
@@ -323,9 +346,13 @@ fn transactions_vectors() {
                 assert_eq!(result, Err(expected_error(case).expect("error").to_owned()), "{name}");
             }
             "asset_id_from_bytes" => {
-                let result = AssetId::from_slice(&hex_field(case, "input")).map_err(|e| e.to_string());
+                let result =
+                    AssetId::from_slice(&hex_field(case, "input")).map_err(|e| e.to_string());
                 match expected_error(case) {
-                    None => assert_eq!(result.map(|id| id.as_bytes().to_vec()), Ok(hex_field(case, "expected_raw"))),
+                    None => assert_eq!(
+                        result.map(|id| id.as_bytes().to_vec()),
+                        Ok(hex_field(case, "expected_raw"))
+                    ),
                     Some(text) => assert_eq!(result, Err(text.to_owned()), "{name}"),
                 }
             }

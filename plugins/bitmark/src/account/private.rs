@@ -4,7 +4,9 @@ use std::fmt;
 
 use ed25519_dalek::Signer as _;
 
-use super::{checksum, Account, Algorithm, Signature, CHECKSUM_LENGTH, PUBLIC_KEY_CODE, TEST_KEY_CODE};
+use super::{
+    checksum, Account, Algorithm, Signature, CHECKSUM_LENGTH, PUBLIC_KEY_CODE, TEST_KEY_CODE,
+};
 use crate::{base58, varint, Fault};
 
 /// Length of an Ed25519 private key in Go's form: 32-byte seed ‖ 32-byte public key.
@@ -188,7 +190,10 @@ mod tests {
         let account = key.account().unwrap();
         let signature = key.sign(b"message").unwrap();
         assert_eq!(account.check_signature(b"message", signature.as_bytes()), Ok(()));
-        assert_eq!(account.check_signature(b"massage", signature.as_bytes()), Err(Fault::InvalidSignature));
+        assert_eq!(
+            account.check_signature(b"massage", signature.as_bytes()),
+            Err(Fault::InvalidSignature)
+        );
         assert_eq!(PrivateKey::from_base58(&key.to_base58()), Ok(key));
     }
 }

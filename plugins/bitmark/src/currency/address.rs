@@ -27,7 +27,10 @@ fn double_sha256_check(payload: &[u8]) -> [u8; 4] {
 /// Decodes and checks the common layout; `None` on any failure.
 fn decode(address: &[u8], versions: &[u8]) -> Option<AddressInfo> {
     let bytes = base58::try_decode_bytes(address)?;
-    if bytes.len() != 25 || double_sha256_check(&bytes[..21]) != bytes[21..] || !versions.contains(&bytes[0]) {
+    if bytes.len() != 25
+        || double_sha256_check(&bytes[..21]) != bytes[21..]
+        || !versions.contains(&bytes[0])
+    {
         return None;
     }
     let mut hash160 = [0u8; 20];

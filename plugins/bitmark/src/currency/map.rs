@@ -113,7 +113,8 @@ pub fn unpack_map_within(
         }
         set.add(currency);
         n += used;
-        let (length, used) = varint::decode_clipped(&record[n..end], 1, 255).ok_or(Fault::InvalidCount)?;
+        let (length, used) =
+            varint::decode_clipped(&record[n..end], 1, 255).ok_or(Fault::InvalidCount)?;
         n += used;
         let address = record.get(n..n + length as usize).ok_or(Fault::NotTransactionPack)?;
         n += length as usize;

@@ -2,8 +2,8 @@
 //! signatures on the way as bitmarkd's `Pack` does.
 
 use super::{
-    AssetData, Payment, Transaction, FOUNDATION_VERSION, MAX_FINGERPRINT_LENGTH, MAX_METADATA_LENGTH,
-    MAX_NAME_LENGTH, MAX_SIGNATURE_LENGTH, MIN_FINGERPRINT_LENGTH,
+    AssetData, Payment, Transaction, FOUNDATION_VERSION, MAX_FINGERPRINT_LENGTH,
+    MAX_METADATA_LENGTH, MAX_NAME_LENGTH, MAX_SIGNATURE_LENGTH, MIN_FINGERPRINT_LENGTH,
 };
 use crate::account::{Account, Signature};
 use crate::currency::{self, Currency, CurrencyMap, CurrencySet};

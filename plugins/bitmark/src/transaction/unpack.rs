@@ -5,9 +5,9 @@
 //! (bitmarkd gets the same text by recovering from the slice panic).
 
 use super::{
-    AssetData, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned, BitmarkTransferUnratified,
-    BlockFoundation, BlockOwnerTransfer, Link, Payment, ShareGrant, ShareSwap, Text, Transaction, AssetId,
-    FOUNDATION_VERSION, MAX_FIELD_LENGTH,
+    AssetData, AssetId, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,
+    BitmarkTransferUnratified, BlockFoundation, BlockOwnerTransfer, Link, Payment, ShareGrant,
+    ShareSwap, Text, Transaction, FOUNDATION_VERSION, MAX_FIELD_LENGTH,
 };
 use crate::account::{Account, Signature};
 use crate::currency::{self, Currency, CurrencyMap, CurrencySet};
@@ -75,8 +75,8 @@ impl<'a> Reader<'a> {
 
     /// A length (or the tag) in `minimum..=8192` (bitmarkd's `ClippedVarint64`).
     fn length(&mut self, minimum: i64) -> Result<usize, Fault> {
-        let (value, used) =
-            varint::decode_clipped(self.rest(), minimum, MAX_FIELD_LENGTH as i64).ok_or(Fault::NotTransactionPack)?;
+        let (value, used) = varint::decode_clipped(self.rest(), minimum, MAX_FIELD_LENGTH as i64)
+            .ok_or(Fault::NotTransactionPack)?;
         self.n += used;
         usize::try_from(value).map_err(|_| Fault::NotTransactionPack)
     }
@@ -137,7 +137,8 @@ impl<'a> Reader<'a> {
         let length = self.length(1)?;
         let start = self.n;
         self.take(length)?;
-        let (payments, set) = currency::unpack_map_within(self.record, start, start + length, self.testnet)?;
+        let (payments, set) =
+            currency::unpack_map_within(self.record, start, start + length, self.testnet)?;
         if set != CurrencySet::of(&Currency::ALL) {
             return Err(Fault::InvalidCurrencyAddress);
         }
@@ -204,7 +205,16 @@ impl<'a> Reader<'a> {
         let owner = self.account()?;
         let signature = self.signature()?;
         let countersignature = self.signature()?;
-        Ok(BlockOwnerTransfer { link, escrow, version, payments, owner, signature, countersignature }.into())
+        Ok(BlockOwnerTransfer {
+            link,
+            escrow,
+            version,
+            payments,
+            owner,
+            signature,
+            countersignature,
+        }
+        .into())
     }
 
     fn bitmark_share(&mut self) -> Result<Transaction, Fault> {
@@ -222,7 +232,16 @@ impl<'a> Reader<'a> {
         let before_block = self.varint()?;
         let signature = self.signature()?;
         let countersignature = self.signature()?;
-        Ok(ShareGrant { share_id, quantity, owner, recipient, before_block, signature, countersignature }.into())
+        Ok(ShareGrant {
+            share_id,
+            quantity,
+            owner,
+            recipient,
+            before_block,
+            signature,
+            countersignature,
+        }
+        .into())
     }
 
     fn share_swap(&mut self) -> Result<Transaction, Fault> {
