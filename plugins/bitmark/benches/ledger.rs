@@ -4,6 +4,8 @@
 //! (from the second block on) six transfers of bitmarks issued earlier, plus the foundation.
 //! The blocks are produced once; each iteration applies all of them to a fresh store.
 
+#![allow(missing_docs)] // `criterion_group!` generates an undocumented function
+
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
@@ -60,7 +62,12 @@ fn blocks() -> Vec<Vec<u8>> {
             txs.push(signed(asset.into(), &alice));
             let id = AssetId::of_fingerprint(fingerprint.as_bytes());
             for nonce in 0..2 {
-                let issue = BitmarkIssue { asset_id: id, owner: alice.1, nonce, signature: Default::default() };
+                let issue = BitmarkIssue {
+                    asset_id: id,
+                    owner: alice.1,
+                    nonce,
+                    signature: Default::default(),
+                };
                 let packed = signed(issue.into(), &alice);
                 fresh.push((Link::of(&packed), true));
                 txs.push(packed);
@@ -68,7 +75,12 @@ fn blocks() -> Vec<Vec<u8>> {
         }
         for (head, by_alice) in owned.drain(..) {
             let (from, to) = if by_alice { (&alice, &bob) } else { (&bob, &alice) };
-            let t = BitmarkTransferUnratified { link: head, escrow: None, owner: to.1, signature: Default::default() };
+            let t = BitmarkTransferUnratified {
+                link: head,
+                escrow: None,
+                owner: to.1,
+                signature: Default::default(),
+            };
             let packed = signed(t.into(), from);
             fresh.push((Link::of(&packed), !by_alice));
             txs.push(packed);
@@ -104,8 +116,9 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let dir = tempfile::tempdir().expect("tempdir");
-                let store = peerd_store_sled::Store::open(dir.path(), &peerd_store_sled::Config::default())
-                    .expect("sled");
+                let store =
+                    peerd_store_sled::Store::open(dir.path(), &peerd_store_sled::Config::default())
+                        .expect("sled");
                 (dir, Arc::new(store) as Arc<dyn Store>)
             },
             |(dir, store)| {

@@ -57,7 +57,11 @@ impl BitmarkChain {
     /// # Errors
     ///
     /// A store error, or [`ChainError::Inconsistent`] if the stored tip cannot be read.
-    pub fn open(store: Arc<dyn Store>, params: ChainParams, clock: Arc<dyn Clock>) -> Result<Self, ChainError> {
+    pub fn open(
+        store: Arc<dyn Store>,
+        params: ChainParams,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ChainError> {
         Self::open_with(store, params, clock, ProducerConfig::dev_default())
     }
 
@@ -73,8 +77,20 @@ impl BitmarkChain {
         producer: ProducerConfig,
     ) -> Result<Self, ChainError> {
         let tip = Tip::load(store.as_ref(), &params)?;
-        tracing::info!(chain = params.name(), store = store.kind(), height = tip.height, "chain opened");
-        Ok(BitmarkChain { store, params, clock, producer, writer: Mutex::new(()), tip: RwLock::new(tip) })
+        tracing::info!(
+            chain = params.name(),
+            store = store.kind(),
+            height = tip.height,
+            "chain opened"
+        );
+        Ok(BitmarkChain {
+            store,
+            params,
+            clock,
+            producer,
+            writer: Mutex::new(()),
+            tip: RwLock::new(tip),
+        })
     }
 
     /// The chain's parameters.
@@ -98,10 +114,21 @@ impl BitmarkChain {
     /// # Errors
     ///
     /// As [`producer::build_block`].
-    pub fn produce_with(&self, now_unix: u64, transactions: &[Vec<u8>]) -> Result<Bytes, ChainError> {
+    pub fn produce_with(
+        &self,
+        now_unix: u64,
+        transactions: &[Vec<u8>],
+    ) -> Result<Bytes, ChainError> {
         let tip = self.tip();
-        producer::build_block(self.store.as_ref(), &self.params, &tip, &self.producer, transactions, now_unix)
-            .map(Bytes::from)
+        producer::build_block(
+            self.store.as_ref(),
+            &self.params,
+            &tip,
+            &self.producer,
+            transactions,
+            now_unix,
+        )
+        .map(Bytes::from)
     }
 
     fn set_tip(&self, tip: Tip) {
@@ -147,7 +174,8 @@ impl Chain for BitmarkChain {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let tip = self.tip();
         let now = self.clock.unix_now();
-        let prepared = ledger::prepare(self.store.as_ref(), &self.params, &tip, block, digest, now)?;
+        let prepared =
+            ledger::prepare(self.store.as_ref(), &self.params, &tip, block, digest, now)?;
         let writes = prepared.batch.len();
         self.store.write(prepared.batch)?;
         self.set_tip(prepared.tip);

@@ -113,11 +113,12 @@ pub fn build_block(
     let merkle_root = merkle::root(&ids).ok_or(Fault::MerkleRootDoesNotMatch)?;
 
     let version = header::CURRENT_VERSION.max(tip.version);
-    let difficulty = if params.retarget_checked() && validator::is_block_to_adjust_difficulty(number, version) {
-        tip::retarget(store, number)?
-    } else {
-        tip.difficulty
-    };
+    let difficulty =
+        if params.retarget_checked() && validator::is_block_to_adjust_difficulty(number, version) {
+            tip::retarget(store, number)?
+        } else {
+            tip.difficulty
+        };
     let header = Header {
         version,
         transaction_count: count,

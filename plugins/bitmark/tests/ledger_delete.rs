@@ -1,6 +1,8 @@
 //! Delete down to a block: heights, restored owners/shares/indexes, and a re-application
 //! that reproduces every column byte for byte.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
 mod ledger_support;
 
 use std::sync::Arc;
@@ -11,7 +13,9 @@ use peerd_bitmark::ledger::query;
 use ledger_support::*;
 
 /// Runs the script, snapshotting every column after each block (index 0 = genesis state).
-fn scripted(store: Arc<dyn Store>) -> (peerd_bitmark::bitmark_chain::BitmarkChain, Vec<bytes::Bytes>, Vec<SnapshotT>, Script) {
+fn scripted(
+    store: Arc<dyn Store>,
+) -> (peerd_bitmark::bitmark_chain::BitmarkChain, Vec<bytes::Bytes>, Vec<SnapshotT>, Script) {
     let (chain, clock) = dev_chain(store.clone());
     let mut script = Script::default();
     let mut snaps = vec![snapshot(store.as_ref())];
@@ -49,13 +53,22 @@ fn delete_down_restores_each_earlier_state_and_reapplying_matches_byte_for_byte(
     // Owners, shares and block ownership are back to block 5's.
     let st = store.as_ref();
     let carol = s.carol.account.to_bytes();
-    assert!(query::owns(st, &carol, s.transfers[2].as_bytes()).unwrap(), "t3 undone: carol owns t2 again");
+    assert!(
+        query::owns(st, &carol, s.transfers[2].as_bytes()).unwrap(),
+        "t3 undone: carol owns t2 again"
+    );
     assert_eq!(query::owner_data(st, s.transfers[5].as_bytes()).unwrap(), None);
-    let bal = |who: &User| query::share_balance(st, s.share_ids[0].as_bytes(), &who.account.to_bytes()).unwrap();
+    let bal = |who: &User| {
+        query::share_balance(st, s.share_ids[0].as_bytes(), &who.account.to_bytes()).unwrap()
+    };
     assert_eq!((bal(&s.alice), bal(&s.bob)), (100, 0), "grant g0 undone");
     let f2: peerd_bitmark::transaction::Link =
         peerd_bitmark::header::foundation_txid(2, &chain.digest(2).unwrap().unwrap()).into();
-    assert_eq!(query::block_owned_by(st, f2.as_bytes()).unwrap(), Some(2), "block 2 owned by its foundation again");
+    assert_eq!(
+        query::block_owned_by(st, f2.as_bytes()).unwrap(),
+        Some(2),
+        "block 2 owned by its foundation again"
+    );
     assert_eq!(query::transaction(st, s.transfers[3].as_bytes()).unwrap(), None);
 
     // Re-apply the same blocks: every column identical to the first application.

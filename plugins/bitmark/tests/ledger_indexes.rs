@@ -1,5 +1,7 @@
 //! Applying the scripted dev chain: every index holds what the records say.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
 mod ledger_support;
 
 use std::sync::Arc;
@@ -52,9 +54,16 @@ fn scripted_chain_builds_every_index() {
     // Owners: only heads have owner rows; a chain of transfers ends at its last owner.
     let alice = s.alice.account.to_bytes();
     let dave = s.dave.account.to_bytes();
-    assert!(query::owns(st, &alice, s.transfers[5].as_bytes()).unwrap(), "i0→t0→t2→t3 ends with alice");
+    assert!(
+        query::owns(st, &alice, s.transfers[5].as_bytes()).unwrap(),
+        "i0→t0→t2→t3 ends with alice"
+    );
     for old in [s.issues[0], s.transfers[0], s.transfers[2]] {
-        assert_eq!(query::owner_data(st, old.as_bytes()).unwrap(), None, "{old} is no longer a head");
+        assert_eq!(
+            query::owner_data(st, old.as_bytes()).unwrap(),
+            None,
+            "{old} is no longer a head"
+        );
     }
     assert!(query::owns(st, &dave, s.transfers[6].as_bytes()).unwrap());
     assert!(query::owns(st, &s.bob.account.to_bytes(), s.issues[4].as_bytes()).unwrap());
@@ -69,10 +78,13 @@ fn scripted_chain_builds_every_index() {
     assert_eq!((share_head.item, share_head.issue_tx_id), (OwnedItem::Share, s.issues[2].0));
     assert!(query::owns(st, &alice, s.share_txs[0].as_bytes()).unwrap());
     assert_eq!(query::share(st, s.share_ids[0].as_bytes()).unwrap(), Some((100, s.share_txs[0].0)));
-    let bal = |share: usize, who: &User| query::share_balance(st, s.share_ids[share].as_bytes(), &who.account.to_bytes()).unwrap();
+    let bal = |share: usize, who: &User| {
+        query::share_balance(st, s.share_ids[share].as_bytes(), &who.account.to_bytes()).unwrap()
+    };
     assert_eq!((bal(0, &s.alice), bal(0, &s.bob), bal(0, &s.carol)), (60, 30, 10));
     assert_eq!((bal(1, &s.alice), bal(1, &s.bob), bal(1, &s.carol)), (50, 0, 0));
-    let share1_rows = store.scan_prefix(columns::SHARE_BALANCES, s.share_ids[1].as_bytes()).unwrap().count();
+    let share1_rows =
+        store.scan_prefix(columns::SHARE_BALANCES, s.share_ids[1].as_bytes()).unwrap().count();
     assert_eq!(share1_rows, 1, "only alice holds share 1");
 
     // Block ownership: block 2 moved producer → dave → alice; others stay with the producer.
@@ -85,13 +97,20 @@ fn scripted_chain_builds_every_index() {
     assert!(query::owns(st, &producer().account.to_bytes(), f3.as_bytes()).unwrap());
     let packed_payments = peerd_bitmark::currency::pack_map(&payments(), true).unwrap();
     for n in 2..=last {
-        assert_eq!(query::block_payments(st, n).unwrap(), Some(packed_payments.clone()), "block {n}");
+        assert_eq!(
+            query::block_payments(st, n).unwrap(),
+            Some(packed_payments.clone()),
+            "block {n}"
+        );
         let f: Link = foundation_txid(n, &chain.digest(n).unwrap().unwrap()).into();
         assert_eq!(block_of(&f), Some(n), "foundation record of block {n}");
     }
 
     // One undo log per block, nothing else in that column.
-    assert_eq!(store.scan(columns::UNDO, peerd_api::KeyRange::all()).unwrap().count() as u64, SCRIPT_BLOCKS);
+    assert_eq!(
+        store.scan(columns::UNDO, peerd_api::KeyRange::all()).unwrap().count() as u64,
+        SCRIPT_BLOCKS
+    );
     println!("checked {} blocks", blocks.len());
 }
 

@@ -1,6 +1,8 @@
 //! The three digest paths (full, fast, pre-verified) store identical ledgers; one
 //! `Store::write` per block; the kernel-facing helpers (`meta`, `verify_digests`, `prefers`).
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
 mod ledger_support;
 
 use std::sync::Arc;
@@ -99,7 +101,11 @@ fn meta_reads_number_and_previous_digest() {
     assert_eq!((meta.number, meta.previous), (2, chain.genesis_digest()));
     let meta = chain.meta(&blocks[3]).unwrap();
     assert_eq!(meta.number, 5);
-    assert_eq!(meta.previous, peerd_bitmark::digest::sha3_256(&blocks[2][..100]), "dev digest of block 4");
+    assert_eq!(
+        meta.previous,
+        peerd_bitmark::digest::sha3_256(&blocks[2][..100]),
+        "dev digest of block 4"
+    );
     assert_eq!(fault(chain.meta(&blocks[0][..99]).unwrap_err()), "invalid block header size");
 }
 

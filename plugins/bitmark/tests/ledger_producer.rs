@@ -1,5 +1,7 @@
 //! Block production on `dev` and `local`; refused where proof of work is checked.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
 mod ledger_support;
 
 use std::sync::Arc;
@@ -45,7 +47,13 @@ fn produced_blocks_are_valid_and_well_formed() {
     }
     assert_eq!(chain.height().unwrap(), 6);
     // The filler assets are ledger entries like any other.
-    assert_eq!(store.scan(peerd_bitmark::ledger::columns::ASSETS, peerd_api::KeyRange::all()).unwrap().count(), 5);
+    assert_eq!(
+        store
+            .scan(peerd_bitmark::ledger::columns::ASSETS, peerd_api::KeyRange::all())
+            .unwrap()
+            .count(),
+        5
+    );
 }
 
 #[test]
@@ -53,9 +61,10 @@ fn a_configured_owner_key_owns_the_blocks() {
     let store: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
     let owner = user(42);
     let config = ProducerConfig { owner: owner.key.clone(), payments: payments() };
-    let chain = BitmarkChain::open_with(store.clone(), ChainParams::DEV, TestClock::at(T0), config).unwrap();
+    let chain = BitmarkChain::open_with(store.clone(), ChainParams::DEV, TestClock::at(T0), config)
+        .unwrap();
     let (asset_tx, _) = asset(&user(1), "given transaction");
-    let block = chain.produce_with(T0, &[asset_tx.clone()]).unwrap();
+    let block = chain.produce_with(T0, std::slice::from_ref(&asset_tx)).unwrap();
     assert_eq!(Parts::of(&block).txs[1], asset_tx, "given transactions follow the foundation");
     chain.accept(&block, DigestSource::Compute).unwrap();
     let foundation = peerd_bitmark::header::foundation_txid(2, &chain.digest(2).unwrap().unwrap());

@@ -1,5 +1,7 @@
 //! Every kind of invalid block is rejected with bitmarkd's fault text and changes nothing.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
 mod ledger_support;
 
 use std::sync::Arc;
@@ -117,11 +119,13 @@ fn block_owner_faults() {
     let (new_asset, asset_id) = asset(a, "fingerprint C");
     let new_issue = issue(a, asset_id, 1);
     // No foundation record at all.
-    let parts = Parts { header: Parts::of(&f.block(&[])).header, txs: vec![new_asset.clone(), new_issue.clone()] };
+    let parts =
+        Parts { header: Parts::of(&f.block(&[])).header, txs: vec![new_asset.clone(), new_issue] };
     f.rejects_with(&parts.pack(), "missing block owner");
     // A foundation record after the first transaction.
-    let valid = Parts::of(&f.block(&[new_asset.clone()]));
-    let swapped = Parts { header: valid.header, txs: vec![valid.txs[1].clone(), valid.txs[0].clone()] };
+    let valid = Parts::of(&f.block(&[new_asset]));
+    let swapped =
+        Parts { header: valid.header, txs: vec![valid.txs[1].clone(), valid.txs[0].clone()] };
     f.rejects_with(&swapped.pack(), "missing block owner");
 }
 
@@ -144,16 +148,31 @@ fn transaction_faults() {
     // Transfers: of a record that is no longer the head, of an unknown record, of a head
     // moved earlier in the same block, of a share.
     f.rejects_with(&f.block(&[transfer(a, s.issues[0], c)]), "double transfer attempt");
-    f.rejects_with(&f.block(&[transfer(a, Link([7; 32]), c)]), "link to invalid or unconfirmed transaction");
+    f.rejects_with(
+        &f.block(&[transfer(a, Link([7; 32]), c)]),
+        "link to invalid or unconfirmed transaction",
+    );
     let head = s.transfers[2]; // carol's
-    f.rejects_with(&f.block(&[transfer(c, head, a), transfer(c, head, b)]), "double transfer attempt");
-    f.rejects_with(&f.block(&[transfer(a, s.share_txs[0], b)]), "link to invalid or unconfirmed transaction");
-    f.rejects_with(&f.block(&[share(a, s.share_txs[0], 5)]), "link to invalid or unconfirmed transaction");
+    f.rejects_with(
+        &f.block(&[transfer(c, head, a), transfer(c, head, b)]),
+        "double transfer attempt",
+    );
+    f.rejects_with(
+        &f.block(&[transfer(a, s.share_txs[0], b)]),
+        "link to invalid or unconfirmed transaction",
+    );
+    f.rejects_with(
+        &f.block(&[share(a, s.share_txs[0], 5)]),
+        "link to invalid or unconfirmed transaction",
+    );
     // A transfer of an issue confirmed in this very block is not yet confirmed.
     let (asset_c, asset_c_id) = asset(a, "fingerprint C");
     let fresh = issue(a, asset_c_id, 1);
     let fresh_transfer = transfer(a, id(&fresh), b);
-    f.rejects_with(&f.block(&[asset_c, fresh, fresh_transfer]), "link to invalid or unconfirmed transaction");
+    f.rejects_with(
+        &f.block(&[asset_c, fresh, fresh_transfer]),
+        "link to invalid or unconfirmed transaction",
+    );
 
     // Signatures: a transfer signed by someone other than the owner; a damaged signature.
     f.rejects_with(&f.block(&[transfer(b, head, a)]), "invalid signature");

@@ -1,5 +1,7 @@
 //! The ledger on sled: the same bytes as on the memory store, and it survives reopening.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
 mod ledger_support;
 
 use std::sync::Arc;

@@ -85,7 +85,12 @@ pub fn prepare(
         tip.difficulty
     };
     let header_difficulty = header.difficulty().map_err(|_| Fault::InvalidBlockHeaderDifficulty)?;
-    validator::incoming_difficulty(header.version, &header_difficulty, &difficulty, params.retarget_checked())?;
+    validator::incoming_difficulty(
+        header.version,
+        &header_difficulty,
+        &difficulty,
+        params.retarget_checked(),
+    )?;
 
     // Computed after the cheap checks: the outcome is the same as bitmarkd's order.
     let digest = match next_previous {
@@ -135,7 +140,8 @@ fn stage_transactions(
 ) -> Result<(), ChainError> {
     let testnet = params.is_testnet();
     let suppress_duplicates = header.version == 1;
-    let items = validate::validate_all(st, data, header.transaction_count, testnet, suppress_duplicates)?;
+    let items =
+        validate::validate_all(st, data, header.transaction_count, testnet, suppress_duplicates)?;
     let ids: Vec<peerd_api::Digest> = items.iter().map(|i| i.id.into()).collect();
     if merkle::root(&ids) != Some(header.merkle_root) {
         return Err(Fault::MerkleRootDoesNotMatch.into());

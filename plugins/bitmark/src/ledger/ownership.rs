@@ -84,7 +84,10 @@ fn corrupt(reason: String) -> StoreError {
 }
 
 /// The current owner data of head `tx_id` (staged view).
-pub(crate) fn owner_data(st: &Staging<'_>, tx_id: &[u8; 32]) -> Result<Option<OwnerData>, StoreError> {
+pub(crate) fn owner_data(
+    st: &Staging<'_>,
+    tx_id: &[u8; 32],
+) -> Result<Option<OwnerData>, StoreError> {
     match st.get(OWNER_DATA, tx_id)? {
         None => Ok(None),
         Some(bytes) => OwnerData::unpack(&bytes)
@@ -94,7 +97,11 @@ pub(crate) fn owner_data(st: &Staging<'_>, tx_id: &[u8; 32]) -> Result<Option<Ow
 }
 
 /// True if `owner` currently owns head `tx_id` (staged view; bitmarkd's `CurrentlyOwns`).
-pub(crate) fn currently_owns(st: &Staging<'_>, owner: &[u8], tx_id: &[u8; 32]) -> Result<bool, StoreError> {
+pub(crate) fn currently_owns(
+    st: &Staging<'_>,
+    owner: &[u8],
+    tx_id: &[u8; 32],
+) -> Result<bool, StoreError> {
     st.has(OWNER_INDEX, &columns::owner_index_key(owner, tx_id))
 }
 
@@ -139,13 +146,21 @@ pub(crate) fn share(
     let share_id = data.issue_tx_id;
     let total = [quantity.to_be_bytes().as_slice(), share_tx.as_slice()].concat();
     st.put(SHARES, share_id.to_vec(), total)?;
-    st.put(SHARE_BALANCES, columns::share_balance_key(&share_id, owner), quantity.to_be_bytes().to_vec())?;
+    st.put(
+        SHARE_BALANCES,
+        columns::share_balance_key(&share_id, owner),
+        quantity.to_be_bytes().to_vec(),
+    )?;
     let data = OwnerData { item: OwnedItem::Share, transfer_block: block, ..data };
     create(st, share_tx, &data, owner)
 }
 
 /// Deletes the rows of head `previous` and returns its owner data.
-fn release(st: &mut Staging<'_>, previous: &[u8; 32], owner: &[u8]) -> Result<OwnerData, StoreError> {
+fn release(
+    st: &mut Staging<'_>,
+    previous: &[u8; 32],
+    owner: &[u8],
+) -> Result<OwnerData, StoreError> {
     let data = owner_data(st, previous)?
         .ok_or_else(|| corrupt(format!("missing owner data of head {}", hex::encode(previous))))?;
     st.delete(OWNER_INDEX, columns::owner_index_key(owner, previous))?;
@@ -154,7 +169,11 @@ fn release(st: &mut Staging<'_>, previous: &[u8; 32], owner: &[u8]) -> Result<Ow
 }
 
 /// The share balance of `owner` for `share_id` (staged view; 0 when there is no row).
-pub(crate) fn balance(st: &Staging<'_>, share_id: &[u8; 32], owner: &[u8]) -> Result<Option<u64>, StoreError> {
+pub(crate) fn balance(
+    st: &Staging<'_>,
+    share_id: &[u8; 32],
+    owner: &[u8],
+) -> Result<Option<u64>, StoreError> {
     match st.get(SHARE_BALANCES, &columns::share_balance_key(share_id, owner))? {
         None => Ok(None),
         Some(v) => columns::read_be64(&v).map(Some).ok_or_else(|| StoreError::CorruptValue {

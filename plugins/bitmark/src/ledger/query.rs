@@ -20,18 +20,27 @@ pub fn digest(store: &dyn Store, number: u64) -> Result<Option<Digest>, StoreErr
     Ok(store.get(DIGESTS, &number_key(number))?.and_then(|d| Digest::from_slice(&d)))
 }
 
-fn numbered(column: peerd_api::Column, value: Option<Vec<u8>>) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+fn numbered(
+    column: peerd_api::Column,
+    value: Option<Vec<u8>>,
+) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
     match value {
         None => Ok(None),
-        Some(v) => columns::split_numbered(&v)
-            .map(|(n, rest)| Some((n, rest.to_vec())))
-            .ok_or(StoreError::CorruptValue { column: column.name(), reason: "shorter than 8 bytes".into() }),
+        Some(v) => columns::split_numbered(&v).map(|(n, rest)| Some((n, rest.to_vec()))).ok_or(
+            StoreError::CorruptValue {
+                column: column.name(),
+                reason: "shorter than 8 bytes".into(),
+            },
+        ),
     }
 }
 
 /// A confirmed transaction: the number of its block and its packed record. Foundation ids
 /// give the block's packed foundation record(s).
-pub fn transaction(store: &dyn Store, tx_id: &[u8; 32]) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+pub fn transaction(
+    store: &dyn Store,
+    tx_id: &[u8; 32],
+) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
     numbered(TXS, store.get(TXS, tx_id)?)
 }
 
@@ -44,9 +53,10 @@ pub fn asset(store: &dyn Store, asset_id: &[u8; 64]) -> Result<Option<(u64, Vec<
 pub fn owner_data(store: &dyn Store, tx_id: &[u8; 32]) -> Result<Option<OwnerData>, StoreError> {
     match store.get(OWNER_DATA, tx_id)? {
         None => Ok(None),
-        Some(v) => OwnerData::unpack(&v)
-            .map(Some)
-            .ok_or(StoreError::CorruptValue { column: OWNER_DATA.name(), reason: "bad owner data".into() }),
+        Some(v) => OwnerData::unpack(&v).map(Some).ok_or(StoreError::CorruptValue {
+            column: OWNER_DATA.name(),
+            reason: "bad owner data".into(),
+        }),
     }
 }
 
@@ -71,7 +81,11 @@ pub fn heads_of(store: &dyn Store, owner: &[u8]) -> Result<Vec<[u8; 32]>, StoreE
 }
 
 /// The balance of `owner` in share `share_id` (0 when none).
-pub fn share_balance(store: &dyn Store, share_id: &[u8; 32], owner: &[u8]) -> Result<u64, StoreError> {
+pub fn share_balance(
+    store: &dyn Store,
+    share_id: &[u8; 32],
+    owner: &[u8],
+) -> Result<u64, StoreError> {
     Ok(store
         .get(SHARE_BALANCES, &share_balance_key(share_id, owner))?
         .and_then(|v| columns::read_be64(&v))
@@ -79,7 +93,10 @@ pub fn share_balance(store: &dyn Store, share_id: &[u8; 32], owner: &[u8]) -> Re
 }
 
 /// A share's total quantity and the id of the BitmarkShare record that created it.
-pub fn share(store: &dyn Store, share_id: &[u8; 32]) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+pub fn share(
+    store: &dyn Store,
+    share_id: &[u8; 32],
+) -> Result<Option<(u64, [u8; 32])>, StoreError> {
     Ok(store.get(SHARES, share_id)?.and_then(|v| {
         let total = columns::read_be64(&v)?;
         Some((total, v.get(8..40)?.try_into().ok()?))

@@ -53,7 +53,10 @@ pub(super) fn foundation(items: &[Item], testnet: bool) -> Result<Foundation, Ch
                 _ => {
                     // A single base record pays Litecoin to the same key (an invalid
                     // conversion leaves an empty address, which fails to pack below).
-                    map.insert(Currency::Litecoin, litecoin_from_bitcoin(&address).unwrap_or_default());
+                    map.insert(
+                        Currency::Litecoin,
+                        litecoin_from_bitcoin(&address).unwrap_or_default(),
+                    );
                     (first.packed.clone(), 1)
                 }
             };
@@ -88,7 +91,12 @@ fn litecoin_from_bitcoin(address: &str) -> Option<String> {
 }
 
 /// Stages the effects of the ordinary transactions of block `number`.
-pub(super) fn apply_items(st: &mut Staging<'_>, items: &[Item], number: u64, testnet: bool) -> Result<(), ChainError> {
+pub(super) fn apply_items(
+    st: &mut Staging<'_>,
+    items: &[Item],
+    number: u64,
+    testnet: bool,
+) -> Result<(), ChainError> {
     for item in items {
         let id = item.id.as_bytes();
         let record = || columns::numbered(number, &item.packed);
@@ -116,10 +124,18 @@ pub(super) fn apply_items(st: &mut Staging<'_>, items: &[Item], number: u64, tes
                     ownership::create(st, id, &data, &r.owner.to_bytes())?;
                 }
             }
-            Transaction::BitmarkTransferUnratified(_) | Transaction::BitmarkTransferCountersigned(_) => {
+            Transaction::BitmarkTransferUnratified(_)
+            | Transaction::BitmarkTransferCountersigned(_) => {
                 let (link, owner) = still_owned(st, item)?;
                 st.put(TXS, id.to_vec(), record())?;
-                ownership::transfer(st, &link, id, number, &owner, &new_owner(&item.tx).to_bytes())?;
+                ownership::transfer(
+                    st,
+                    &link,
+                    id,
+                    number,
+                    &owner,
+                    &new_owner(&item.tx).to_bytes(),
+                )?;
             }
             Transaction::BlockOwnerTransfer(r) => {
                 let (link, owner) = still_owned(st, item)?;

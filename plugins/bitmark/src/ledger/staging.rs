@@ -67,11 +67,20 @@ impl<'s> Staging<'s> {
     }
 
     /// Stages a delete.
-    pub(crate) fn delete(&mut self, column: Column, key: impl Into<Vec<u8>>) -> Result<(), StoreError> {
+    pub(crate) fn delete(
+        &mut self,
+        column: Column,
+        key: impl Into<Vec<u8>>,
+    ) -> Result<(), StoreError> {
         self.set(column, key.into(), None)
     }
 
-    fn set(&mut self, column: Column, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), StoreError> {
+    fn set(
+        &mut self,
+        column: Column,
+        key: Vec<u8>,
+        value: Option<Vec<u8>>,
+    ) -> Result<(), StoreError> {
         let slot = (column, key);
         if !self.before.contains_key(&slot) {
             let old = self.store.get(column, &slot.1)?;
@@ -114,7 +123,7 @@ mod tests {
 
     /// A minimal store for overlay tests.
     #[derive(Default)]
-    struct Map(Mutex<BTreeMap<(Column, Vec<u8>), Vec<u8>>>);
+    struct Map(Mutex<BTreeMap<Key, Vec<u8>>>);
 
     impl Store for Map {
         fn kind(&self) -> &'static str {

@@ -124,7 +124,7 @@ pub(crate) fn retarget(store: &dyn Store, height: u64) -> Result<Difficulty, Cha
     if end_time <= begin_time {
         return Err(Fault::BlockEndEarlierThanBegin.into());
     }
-    let mut base = if height % ADJUST_TIMESPAN_BLOCKS == 0 {
+    let mut base = if height.is_multiple_of(ADJUST_TIMESPAN_BLOCKS) {
         height - 1
     } else {
         height - ADJUST_TIMESPAN_BLOCKS

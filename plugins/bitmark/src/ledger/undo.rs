@@ -122,7 +122,11 @@ mod tests {
     fn round_trip_and_truncation() {
         let entries = vec![
             UndoEntry { column: columns::TXS, key: vec![1; 32], previous: None },
-            UndoEntry { column: columns::SHARE_BALANCES, key: vec![2; 65], previous: Some(vec![9; 8]) },
+            UndoEntry {
+                column: columns::SHARE_BALANCES,
+                key: vec![2; 65],
+                previous: Some(vec![9; 8]),
+            },
             UndoEntry { column: columns::BLOCKS, key: vec![], previous: Some(vec![]) },
         ];
         let packed = encode(&entries).unwrap();
@@ -135,7 +139,9 @@ mod tests {
         }
         assert!(decode(&[2]).is_err());
         assert!(decode(&[1, 200]).is_err());
-        assert!(encode(&[UndoEntry { column: Column::new("x"), key: vec![], previous: None }]).is_err());
+        assert!(
+            encode(&[UndoEntry { column: Column::new("x"), key: vec![], previous: None }]).is_err()
+        );
     }
 
     #[test]
@@ -149,7 +155,11 @@ mod tests {
             &mut batch,
         );
         assert_eq!(batch.len(), 2);
-        assert!(matches!(&batch.ops()[0], peerd_api::BatchOp::Delete { column, .. } if *column == columns::TXS));
-        assert!(matches!(&batch.ops()[1], peerd_api::BatchOp::Put { value, .. } if value == &vec![3]));
+        assert!(
+            matches!(&batch.ops()[0], peerd_api::BatchOp::Delete { column, .. } if *column == columns::TXS)
+        );
+        assert!(
+            matches!(&batch.ops()[1], peerd_api::BatchOp::Put { value, .. } if value == &vec![3])
+        );
     }
 }

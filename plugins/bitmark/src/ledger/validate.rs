@@ -49,7 +49,8 @@ pub(super) fn validate_all(
         let (tx, used) = Transaction::unpack(rest, testnet)?;
         let packed = rest.get(..used).ok_or(Fault::NotTransactionPack)?.to_vec();
         let id = Link::of(&packed);
-        let item = validate_one(st, tx, id, packed, testnet, suppress_duplicates, &mut local_assets)?;
+        let item =
+            validate_one(st, tx, id, packed, testnet, suppress_duplicates, &mut local_assets)?;
         items.push(item);
         rest = &rest[used..];
         if i + 1 == count && !rest.is_empty() {
@@ -94,9 +95,11 @@ fn validate_one(
                 return Err(Fault::AssetNotFound.into());
             }
         }
-        Transaction::BitmarkTransferUnratified(_) | Transaction::BitmarkTransferCountersigned(_) => {
+        Transaction::BitmarkTransferUnratified(_)
+        | Transaction::BitmarkTransferCountersigned(_) => {
             let link = transfer_link(&tx);
-            let (_, owner) = owner_of(st, &link, testnet)?.ok_or(Fault::LinkToInvalidOrUnconfirmedTransaction)?;
+            let (_, owner) = owner_of(st, &link, testnet)?
+                .ok_or(Fault::LinkToInvalidOrUnconfirmedTransaction)?;
             tx.pack(&owner)?;
             let data = head_data(st, &owner, &link)?.ok_or(Fault::DoubleTransferAttempt)?;
             if data.item == OwnedItem::Share {
@@ -106,7 +109,8 @@ fn validate_one(
         }
         Transaction::BlockOwnerTransfer(r) => {
             // bitmarkd packs with a nil owner first, which fails with this text.
-            let (_, owner) = owner_of(st, &r.link, testnet)?.ok_or(Fault::InvalidOwnerOrRegistrant)?;
+            let (_, owner) =
+                owner_of(st, &r.link, testnet)?.ok_or(Fault::InvalidOwnerOrRegistrant)?;
             tx.pack(&owner)?;
             if head_data(st, &owner, &r.link)?.is_none() {
                 return Err(Fault::DoubleTransferAttempt.into());
@@ -118,7 +122,8 @@ fn validate_one(
             link_owner = Some(owner);
         }
         Transaction::BitmarkShare(r) => {
-            let (_, owner) = owner_of(st, &r.link, testnet)?.ok_or(Fault::LinkToInvalidOrUnconfirmedTransaction)?;
+            let (_, owner) = owner_of(st, &r.link, testnet)?
+                .ok_or(Fault::LinkToInvalidOrUnconfirmedTransaction)?;
             tx.pack(&owner)?;
             let data = base_owner_data(st, &r.link)?.ok_or(Fault::DoubleTransferAttempt)?;
             if data.item != OwnedItem::Asset {
@@ -153,7 +158,11 @@ pub(super) fn transfer_link(tx: &Transaction) -> Link {
 /// bitmarkd's `OwnerOf` on the confirmed state: the block and owner of a confirmed
 /// issue, transfer, foundation or block-owner transfer; `None` for anything else
 /// (bitmarkd panics on a link to another kind; peerd treats it as an invalid link).
-fn owner_of(st: &Staging<'_>, link: &Link, testnet: bool) -> Result<Option<(u64, Account)>, ChainError> {
+fn owner_of(
+    st: &Staging<'_>,
+    link: &Link,
+    testnet: bool,
+) -> Result<Option<(u64, Account)>, ChainError> {
     let Some(value) = st.base(TXS, link.as_bytes())? else {
         return Ok(None);
     };
@@ -171,7 +180,10 @@ fn owner_of(st: &Staging<'_>, link: &Link, testnet: bool) -> Result<Option<(u64,
 }
 
 fn corrupt_tx(link: &Link) -> ChainError {
-    ChainError::Store(StoreError::CorruptValue { column: TXS.name(), reason: format!("record {link}") })
+    ChainError::Store(StoreError::CorruptValue {
+        column: TXS.name(),
+        reason: format!("record {link}"),
+    })
 }
 
 /// The confirmed owner data of `link` if `owner` currently owns it (bitmarkd's
@@ -181,13 +193,19 @@ fn head_data(
     owner: &Account,
     link: &Link,
 ) -> Result<Option<ownership::OwnerData>, ChainError> {
-    if !st.base_has(columns::OWNER_INDEX, &columns::owner_index_key(&owner.to_bytes(), link.as_bytes()))? {
+    if !st.base_has(
+        columns::OWNER_INDEX,
+        &columns::owner_index_key(&owner.to_bytes(), link.as_bytes()),
+    )? {
         return Ok(None);
     }
     base_owner_data(st, link)
 }
 
-fn base_owner_data(st: &Staging<'_>, link: &Link) -> Result<Option<ownership::OwnerData>, ChainError> {
+fn base_owner_data(
+    st: &Staging<'_>,
+    link: &Link,
+) -> Result<Option<ownership::OwnerData>, ChainError> {
     match st.base(columns::OWNER_DATA, link.as_bytes())? {
         None => Ok(None),
         Some(v) => ownership::OwnerData::unpack(&v).map(Some).ok_or_else(|| {
@@ -200,7 +218,12 @@ fn base_owner_data(st: &Staging<'_>, link: &Link) -> Result<Option<ownership::Ow
 }
 
 /// bitmarkd's `CheckGrantBalance` on the confirmed state.
-fn check_balance(st: &Staging<'_>, share_id: &Link, owner: &Account, quantity: u64) -> Result<(), ChainError> {
+fn check_balance(
+    st: &Staging<'_>,
+    share_id: &Link,
+    owner: &Account,
+    quantity: u64,
+) -> Result<(), ChainError> {
     if quantity == 0 {
         return Err(Fault::ShareQuantityTooSmall.into());
     }

@@ -2,14 +2,17 @@
 //! block surgery for invalid blocks, a write-counting store and column snapshots.
 
 // Each test binary uses part of this module, which is private to it.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use peerd_api::{Chain, ChainError, Clock, Column, ColumnStats, Digest, KeyRange, ScanIter, Store, StoreError, WriteBatch};
+use peerd_api::{
+    Chain, ChainError, Clock, Column, ColumnStats, Digest, KeyRange, ScanIter, Store, StoreError,
+    WriteBatch,
+};
 use peerd_bitmark::account::{Account, PrivateKey};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
@@ -19,8 +22,8 @@ use peerd_bitmark::ledger::query::{self, Rows};
 use peerd_bitmark::merkle;
 use peerd_bitmark::producer::ProducerConfig;
 use peerd_bitmark::transaction::{
-    AssetData, AssetId, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned, BitmarkTransferUnratified,
-    BlockOwnerTransfer, Link, ShareGrant, ShareSwap, Transaction,
+    AssetData, AssetId, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,
+    BitmarkTransferUnratified, BlockOwnerTransfer, Link, ShareGrant, ShareSwap, Transaction,
 };
 
 /// Unix time of block 2 in the scripted chains.
@@ -91,7 +94,12 @@ pub fn issue(owner: &User, asset_id: AssetId, nonce: u64) -> Vec<u8> {
 }
 
 pub fn transfer(from: &User, link: Link, to: &User) -> Vec<u8> {
-    let tx = BitmarkTransferUnratified { link, escrow: None, owner: to.account, signature: Default::default() };
+    let tx = BitmarkTransferUnratified {
+        link,
+        escrow: None,
+        owner: to.account,
+        signature: Default::default(),
+    };
     signed(tx.into(), from)
 }
 
@@ -216,7 +224,8 @@ pub const SCRIPT_BLOCKS: u64 = 8;
 impl Script {
     /// Transactions of block `number` (2…9); `chain` gives digests of earlier blocks.
     pub fn transactions(&mut self, number: u64, chain: &BitmarkChain) -> Vec<Vec<u8>> {
-        let (a, b, c, d) = (self.alice.clone(), self.bob.clone(), self.carol.clone(), self.dave.clone());
+        let (a, b, c, d) =
+            (self.alice.clone(), self.bob.clone(), self.carol.clone(), self.dave.clone());
         match number {
             // Assets, and issues of an asset registered in the same block.
             2 => {
@@ -256,7 +265,8 @@ impl Script {
             6 => {
                 let g0 = grant(&a, self.share_ids[0], 30, &b);
                 let g1 = grant(&b, self.share_ids[1], 50, &c);
-                let foundation2 = peerd_bitmark::header::foundation_txid(2, &chain.digest(2).unwrap().unwrap());
+                let foundation2 =
+                    peerd_bitmark::header::foundation_txid(2, &chain.digest(2).unwrap().unwrap());
                 let bo = block_owner_transfer(&producer(), foundation2.into(), &d);
                 self.transfers.push(id(&bo));
                 vec![g0, g1, bo]
