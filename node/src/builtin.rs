@@ -1,1 +1,341 @@
-//! placeholder
+//! The one place that names the concrete stores, transports and plugins of the `peerd`
+//! binary.
+//!
+//! `[store]` and each `[[transports]]` entry pick an implementation with `kind = "…"`.
+//! Adding one is a variant here (behind its cargo feature), an arm in its `parse`, in
+//! `kind` and in the build function. A kind that exists but is not compiled into this
+//! build parses as [`NotCompiled`], which `config check` and `peerd run` report with the
+//! feature to enable; a kind nobody knows is an error listing the known ones.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use peerd_api::{
+    Plugin, PluginConfig, PluginError, Registry, Store, StoreError, Transport, TransportError,
+};
+use serde::ser::{Error as _, SerializeMap};
+use serde::{Serialize, Serializer};
+
+use crate::config::SectionParser;
+
+/// A kind this build of peerd does not include, with its options as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NotCompiled {
+    /// The kind named in the config.
+    pub kind: &'static str,
+    /// How to get it (`rebuild with cargo feature ...`).
+    pub hint: &'static str,
+    /// The section's other keys, unchecked.
+    pub options: serde_json::Value,
+}
+
+/// The `[store]` section: one variant per backend.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum StoreConfig {
+    /// `kind = "sled"`.
+    #[cfg(feature = "sled")]
+    Sled(peerd_store_sled::Config),
+    /// `kind = "rocksdb"`.
+    #[cfg(feature = "rocksdb")]
+    Rocksdb(peerd_store_rocksdb::Config),
+    /// `kind = "memory"`: nothing reaches disk.
+    Memory(peerd_store_memory::Config),
+    /// A backend left out of this build.
+    NotCompiled(NotCompiled),
+}
+
+#[cfg(not(feature = "sled"))]
+const SLED_HINT: &str = "rebuild peerd with cargo feature `sled`";
+#[cfg(not(feature = "rocksdb"))]
+const ROCKSDB_HINT: &str = "rebuild peerd with cargo feature `rocksdb`";
+
+impl Default for StoreConfig {
+    /// sled: pure Rust, quick to build, and fast enough for a node.
+    fn default() -> Self {
+        #[cfg(feature = "sled")]
+        return StoreConfig::Sled(Default::default());
+        #[cfg(not(feature = "sled"))]
+        StoreConfig::NotCompiled(NotCompiled { kind: "sled", hint: SLED_HINT, options: empty() })
+    }
+}
+
+impl StoreConfig {
+    /// Every store kind peerd knows, compiled in or not.
+    pub const KINDS: &'static [&'static str] = &["sled", "rocksdb", "memory"];
+
+    /// The `kind` of this section.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            #[cfg(feature = "sled")]
+            StoreConfig::Sled(_) => "sled",
+            #[cfg(feature = "rocksdb")]
+            StoreConfig::Rocksdb(_) => "rocksdb",
+            StoreConfig::Memory(_) => "memory",
+            StoreConfig::NotCompiled(n) => n.kind,
+        }
+    }
+
+    /// Parses the section for `kind` (its other keys are in `parser`).
+    ///
+    /// # Errors
+    ///
+    /// The known kinds, if `kind` is none of them.
+    pub fn parse(
+        kind: &str,
+        parser: &mut SectionParser<'_>,
+    ) -> Result<Self, &'static [&'static str]> {
+        Ok(match kind {
+            #[cfg(feature = "sled")]
+            "sled" => StoreConfig::Sled(parser.parse()),
+            #[cfg(not(feature = "sled"))]
+            "sled" => StoreConfig::NotCompiled(NotCompiled {
+                kind: "sled",
+                hint: SLED_HINT,
+                options: parser.raw(),
+            }),
+            #[cfg(feature = "rocksdb")]
+            "rocksdb" => StoreConfig::Rocksdb(parser.parse()),
+            #[cfg(not(feature = "rocksdb"))]
+            "rocksdb" => StoreConfig::NotCompiled(NotCompiled {
+                kind: "rocksdb",
+                hint: ROCKSDB_HINT,
+                options: parser.raw(),
+            }),
+            "memory" => StoreConfig::Memory(parser.parse()),
+            _ => return Err(Self::KINDS),
+        })
+    }
+
+    /// The directory the store lives in: its `path`, taken under `data_dir` when
+    /// relative, or `<data_dir>/<kind>` when unset. `None` for the memory store.
+    pub fn path(&self, data_dir: &Path) -> Option<PathBuf> {
+        let configured: Option<&PathBuf> = match self {
+            #[cfg(feature = "sled")]
+            StoreConfig::Sled(c) => c.path.as_ref(),
+            #[cfg(feature = "rocksdb")]
+            StoreConfig::Rocksdb(c) => c.path.as_ref(),
+            StoreConfig::Memory(_) => return None,
+            StoreConfig::NotCompiled(_) => None,
+        };
+        Some(match configured {
+            Some(p) => data_dir.join(p),
+            None => data_dir.join(self.kind()),
+        })
+    }
+
+    /// Opens the store. Blocking: call it from `spawn_blocking` in async code.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::NotCompiled`] for a kind left out of this build, else the backend's
+    /// [`StoreError`] (locked, corrupt or unopenable directory, each naming it).
+    pub fn open(&self, data_dir: &Path) -> Result<Arc<dyn Store>, BuildError> {
+        let path = self.path(data_dir);
+        let store: Box<dyn Store> = match self {
+            #[cfg(feature = "sled")]
+            StoreConfig::Sled(c) => {
+                peerd_store_sled::Config { path, ..c.clone() }.build(data_dir)?
+            }
+            #[cfg(feature = "rocksdb")]
+            StoreConfig::Rocksdb(c) => {
+                peerd_store_rocksdb::Config { path, ..c.clone() }.build(data_dir)?
+            }
+            StoreConfig::Memory(c) => {
+                let _ = path;
+                c.build(data_dir)?
+            }
+            StoreConfig::NotCompiled(n) => return Err(BuildError::not_compiled("store", n)),
+        };
+        Ok(Arc::from(store))
+    }
+}
+
+impl Serialize for StoreConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            #[cfg(feature = "sled")]
+            StoreConfig::Sled(c) => tagged(s, "sled", c),
+            #[cfg(feature = "rocksdb")]
+            StoreConfig::Rocksdb(c) => tagged(s, "rocksdb", c),
+            StoreConfig::Memory(c) => tagged(s, "memory", c),
+            StoreConfig::NotCompiled(n) => tagged(s, n.kind, &n.options),
+        }
+    }
+}
+
+/// One `[[transports]]` entry: one variant per transport.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum TransportConfig {
+    /// `kind = "memory"`: the in-process network of this process.
+    Memory(peerd_transport_memory::Config),
+    /// A transport left out of this build.
+    NotCompiled(NotCompiled),
+}
+
+impl TransportConfig {
+    /// Every transport kind peerd knows, compiled in or not.
+    pub const KINDS: &'static [&'static str] = &["zmq", "libp2p", "memory"];
+
+    /// The default transports: one memory transport, which needs no network and shows
+    /// the shape of the section (`[[transports]]`).
+    pub fn defaults() -> Vec<Self> {
+        vec![TransportConfig::Memory(Default::default())]
+    }
+
+    /// The `kind` of this entry.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransportConfig::Memory(_) => peerd_transport_memory::TRANSPORT_NAME,
+            TransportConfig::NotCompiled(n) => n.kind,
+        }
+    }
+
+    /// Parses the entry for `kind`.
+    ///
+    /// # Errors
+    ///
+    /// The known kinds, if `kind` is none of them.
+    pub fn parse(
+        kind: &str,
+        parser: &mut SectionParser<'_>,
+    ) -> Result<Self, &'static [&'static str]> {
+        let absent = |kind, parser: &SectionParser<'_>| {
+            let hint = "this version of peerd has no such transport yet";
+            TransportConfig::NotCompiled(NotCompiled { kind, hint, options: parser.raw() })
+        };
+        Ok(match kind {
+            "memory" => TransportConfig::Memory(parser.parse()),
+            "zmq" => absent("zmq", parser),
+            "libp2p" => absent("libp2p", parser),
+            _ => return Err(Self::KINDS),
+        })
+    }
+
+    /// Builds the transport, ready to start.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::NotCompiled`] or the transport's own configuration error.
+    pub fn build(&self, env: &TransportEnv) -> Result<Box<dyn Transport>, BuildError> {
+        let transport_err = |source| BuildError::Transport { kind: self.kind(), source };
+        Ok(match self {
+            TransportConfig::Memory(c) => Box::new(
+                peerd_transport_memory::build(&env.memory_net, c, &env.node_name)
+                    .map_err(transport_err)?,
+            ),
+            TransportConfig::NotCompiled(n) => {
+                return Err(BuildError::not_compiled("transport", n))
+            }
+        })
+    }
+}
+
+impl Serialize for TransportConfig {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            TransportConfig::Memory(c) => tagged(s, "memory", c),
+            TransportConfig::NotCompiled(n) => tagged(s, n.kind, &n.options),
+        }
+    }
+}
+
+/// What transports share in one process.
+#[derive(Clone, Debug)]
+pub struct TransportEnv {
+    /// `[node] name`, the default name on the memory network.
+    pub node_name: String,
+    /// The process's in-process network (memory transports of one process meet here).
+    pub memory_net: peerd_transport_memory::MemoryNet,
+}
+
+/// The compiled-in handler plugins. None yet: the bitmark handlers arrive with their issue.
+pub fn plugins() -> Vec<Box<dyn Plugin>> {
+    Vec::new()
+}
+
+/// Builds the dispatch table: every enabled plugin registers with its `[handlers.<name>]`
+/// section (or the defaults if it has none).
+///
+/// # Errors
+///
+/// [`PluginError::Unknown`] for a section naming no plugin, [`PluginError::DuplicateName`],
+/// or the plugin's own error.
+pub fn registry(
+    plugins: &[Box<dyn Plugin>],
+    sections: &BTreeMap<String, PluginConfig>,
+) -> Result<Registry, PluginError> {
+    if let Some(name) = sections.keys().find(|n| !plugins.iter().any(|p| p.name() == n.as_str())) {
+        return Err(PluginError::Unknown(name.clone()));
+    }
+    let mut registry = Registry::new();
+    for (i, plugin) in plugins.iter().enumerate() {
+        if plugins[..i].iter().any(|p| p.name() == plugin.name()) {
+            return Err(PluginError::DuplicateName(plugin.name().to_owned()));
+        }
+        let config = sections.get(plugin.name()).cloned().unwrap_or_default();
+        if config.enabled {
+            plugin.register(&config, &mut registry)?;
+        }
+    }
+    Ok(registry)
+}
+
+/// Errors building the node's parts from its configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The config names a kind this build does not include.
+    #[error("{what} kind {kind:?} is not available in this build: {hint}")]
+    NotCompiled {
+        /// `store` or `transport`.
+        what: &'static str,
+        /// The kind.
+        kind: &'static str,
+        /// How to get it.
+        hint: &'static str,
+    },
+    /// The store backend failed to open.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A transport rejected its configuration or failed to start.
+    #[error("{kind} transport: {source}")]
+    Transport {
+        /// The transport's kind.
+        kind: &'static str,
+        /// Its error.
+        #[source]
+        source: TransportError,
+    },
+    /// The handler plugins could not be registered.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+impl BuildError {
+    fn not_compiled(what: &'static str, n: &NotCompiled) -> Self {
+        BuildError::NotCompiled { what, kind: n.kind, hint: n.hint }
+    }
+}
+
+#[cfg(not(feature = "sled"))]
+fn empty() -> serde_json::Value {
+    serde_json::Value::Object(Default::default())
+}
+
+/// Serializes `body` as a table with `kind` first; unset options are left out.
+fn tagged<S: Serializer, T: Serialize>(s: S, kind: &str, body: &T) -> Result<S::Ok, S::Error> {
+    let body = serde_json::to_value(body).map_err(S::Error::custom)?;
+    let fields = match body {
+        serde_json::Value::Object(map) => map,
+        _ => Default::default(),
+    };
+    let mut map = s.serialize_map(None)?;
+    map.serialize_entry("kind", kind)?;
+    for (k, v) in fields.iter().filter(|(_, v)| !v.is_null()) {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}

@@ -7,5 +7,10 @@
 //! concrete ones compiled into the `peerd` binary.
 
 pub mod builtin;
+pub mod cli;
 pub mod config;
 pub mod connector;
+pub mod db;
+pub mod lockfile;
+pub mod logging;
+pub mod run;

@@ -1,1 +1,120 @@
-fn main() {}
+//! The `peerd` binary: command line, logging, signals; everything else is in the library.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::Parser as _;
+use peerd_node::cli::{Cli, Command, ConfigCommand, DbCommand, Global};
+use peerd_node::config::{self, ConfigError, Loaded};
+use peerd_node::{builtin, db, logging, run};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+/// Exit code when a second signal cuts shutdown short.
+const EXIT_FORCED: i32 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = logging::init(cli.global.log.as_deref(), cli.global.log_format) {
+        eprintln!("peerd: {e}");
+        return ExitCode::from(2);
+    }
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("peerd: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run => run_node(&cli.global),
+        Command::Config(ConfigCommand::Init { out, force }) => init(&cli.global, out, force),
+        Command::Config(ConfigCommand::Check { file }) => check(&cli.global, file),
+        Command::Config(ConfigCommand::Show) => {
+            let loaded = load(&cli.global)?;
+            print(&config::render_effective(&loaded))
+        }
+        Command::Db(DbCommand::Inspect { json }) => {
+            let loaded = load(&cli.global)?;
+            let inspection = db::inspect(&loaded.config)?;
+            print(&if json { inspection.json() + "\n" } else { inspection.table() })
+        }
+    }
+}
+
+fn load(global: &Global) -> Result<Loaded> {
+    Ok(config::load(&global.sources())?)
+}
+
+fn print(text: &str) -> Result<ExitCode> {
+    std::io::stdout().lock().write_all(text.as_bytes()).context("writing to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(global: &Global, out: Option<PathBuf>, force: bool) -> Result<ExitCode> {
+    let path = out.unwrap_or_else(|| global.sources().data_dir().join(config::FILE_NAME));
+    if path.as_os_str() == "-" {
+        return print(&config::render_default());
+    }
+    config::write_default(&path, force)?;
+    print(&format!("wrote {}\n", path.display()))
+}
+
+fn check(global: &Global, file: Option<PathBuf>) -> Result<ExitCode> {
+    let mut sources = global.sources();
+    if file.is_some() {
+        sources.file = file;
+    }
+    let problems = match config::load(&sources) {
+        Ok(loaded) => {
+            let names: Vec<String> =
+                builtin::plugins().iter().map(|p| p.name().to_owned()).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            config::check_handlers(&loaded.config, &loaded.origins, &names)
+        }
+        Err(ConfigError::Invalid(problems)) => problems,
+        Err(e) => return Err(e.into()),
+    };
+    if problems.is_empty() {
+        return print("ok\n");
+    }
+    let mut text =
+        format!("{} problem{}:\n", problems.len(), if problems.len() == 1 { "" } else { "s" });
+    for p in &problems {
+        text.push_str(&format!("  - {p}\n"));
+    }
+    print(&text)?;
+    Ok(ExitCode::FAILURE)
+}
+
+fn run_node(global: &Global) -> Result<ExitCode> {
+    let loaded = load(global)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        on_signals(shutdown.clone()).context("installing signal handlers")?;
+        run::run(loaded.config, shutdown).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// First SIGINT/SIGTERM: cancel `shutdown` for a clean stop. Second: exit at once.
+fn on_signals(shutdown: CancellationToken) -> std::io::Result<()> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        let first = tokio::select! { _ = term.recv() => "SIGTERM", _ = int.recv() => "SIGINT" };
+        info!(signal = first, "signal received; stopping (send it again to force exit)");
+        shutdown.cancel();
+        let second = tokio::select! { _ = term.recv() => "SIGTERM", _ = int.recv() => "SIGINT" };
+        error!(signal = second, "second signal; exiting without a clean shutdown");
+        std::process::exit(EXIT_FORCED);
+    });
+    Ok(())
+}

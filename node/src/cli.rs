@@ -1,0 +1,143 @@
+//! The `peerd` command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{ChainName, Sources};
+use crate::logging::LogFormat;
+
+/// peerd: a peer-to-peer node for bitmark-style blockchains.
+#[derive(Debug, Parser)]
+#[command(name = "peerd", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options for every command.
+    #[command(flatten)]
+    pub global: Global,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options accepted by every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Config file (default: <data_dir>/peerd.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory; overrides [node] data_dir from the file and PEERD_NODE__DATA_DIR.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Chain to follow; overrides [node] chain.
+    #[arg(long, global = true, value_name = "NAME", value_parser = chain_name)]
+    pub chain: Option<String>,
+    /// Log filter, e.g. `info` or `peerd_node=debug,info` (default: RUST_LOG, else info).
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Global {
+    /// The configuration sources these flags select (environment included).
+    pub fn sources(&self) -> Sources {
+        Sources {
+            file: self.config.clone(),
+            env: true,
+            data_dir: self.data_dir.clone(),
+            chain: self.chain.clone(),
+        }
+    }
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the node until SIGINT or SIGTERM.
+    Run,
+    /// Write, check or show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Look into the store.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `peerd config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write the complete, commented default configuration.
+    Init {
+        /// Where to write it (default: <data_dir>/peerd.toml; `-` for stdout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Validate the configuration; print `ok` or every problem found.
+    Check {
+        /// The file to check (default: --config, else <data_dir>/peerd.toml).
+        file: Option<PathBuf>,
+    },
+    /// Print the effective configuration and where each value came from.
+    Show,
+}
+
+/// `peerd db …`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Print every column with its key count and size.
+    Inspect {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Accepts only known chain names, so `--chain` typos fail before anything else.
+fn chain_name(s: &str) -> Result<String, String> {
+    if ChainName::ALL.iter().any(|c| c.as_str() == s) {
+        Ok(s.to_owned())
+    } else {
+        let names: Vec<&str> = ChainName::ALL.iter().map(|c| c.as_str()).collect();
+        Err(format!("unknown chain {s:?}; allowed: {}", names.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "peerd",
+            "config",
+            "show",
+            "--data-dir",
+            "/d",
+            "--chain",
+            "local",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.data_dir, Some(PathBuf::from("/d")));
+        assert_eq!(cli.global.sources().chain.as_deref(), Some("local"));
+        assert!(matches!(cli.command, Command::Config(ConfigCommand::Show)));
+    }
+
+    #[test]
+    fn an_unknown_chain_is_refused_listing_the_known_ones() {
+        let err =
+            Cli::try_parse_from(["peerd", "--chain", "mainnet", "run"]).unwrap_err().to_string();
+        assert!(err.contains("mainnet") && err.contains("bitmark, testing, local, dev"), "{err}");
+    }
+}

@@ -1,0 +1,95 @@
+//! One line of documentation per configuration key, for `peerd config init`.
+//!
+//! A unit test checks that every key of the default configuration is listed here and that
+//! every listed key parses, so the generated file cannot drift from the code.
+
+/// Documentation of one key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Doc {
+    /// Scope and key: `node.chain`, `store.sled.cache_capacity_mb`, `transports.memory.peers`.
+    pub(crate) key: &'static str,
+    /// One line on what it does.
+    pub(crate) text: &'static str,
+    /// For keys unset by default: a sample value, written commented out.
+    pub(crate) example: Option<&'static str>,
+}
+
+const fn doc(key: &'static str, text: &'static str) -> Doc {
+    Doc { key, text, example: None }
+}
+
+const fn unset(key: &'static str, text: &'static str, example: &'static str) -> Doc {
+    Doc { key, text, example: Some(example) }
+}
+
+/// Section headers.
+pub(crate) const SECTIONS: &[(&str, &str)] = &[
+    ("node", "The node itself."),
+    (
+        "transports",
+        "Transports to start, one [[transports]] entry each, chosen by `kind`: \"memory\" \
+         (in-process, for tests and simulations); \"zmq\" and \"libp2p\" are not in this version yet.",
+    ),
+    (
+        "store",
+        "The key-value store, chosen by `kind`: \"sled\", \"rocksdb\" or \"memory\" \
+         (nothing on disk). Each kind has its own keys; see config/examples/.",
+    ),
+    (
+        "handlers",
+        "[handlers.<name>] switches a compiled-in handler plugin on or off (`enabled`) and \
+         passes it the section's other keys as options. This build has no handler plugins yet.",
+    ),
+    ("sync", "The connector: how peers are polled, elected and synced from (bitmarkd's constants)."),
+    ("http", "The HTTP API. Off unless `listen` is set."),
+];
+
+/// Every key, by scope.
+pub(crate) const KEYS: &[Doc] = &[
+    doc("node.chain", "Chain to follow: \"bitmark\", \"testing\", \"local\" or \"dev\" (cheap digest, no peers needed)."),
+    doc("node.data_dir", "Directory for the lock file, the store and an optional peerd.toml; relative to the working directory."),
+    doc("node.name", "This node's name in logs and on the memory transport."),
+    doc("transports.kind", "Which transport this entry configures."),
+    unset("transports.memory.name", "Name on the in-process network; defaults to [node] name.", "\"peerd\""),
+    doc("transports.memory.peers", "Names of nodes on the same in-process network to connect to."),
+    unset("transports.memory.request_timeout_secs", "Seconds a request waits for its reply (60 when unset).", "60"),
+    unset("transports.memory.queue_limit", "Requests that may wait on one connection (256 when unset).", "256"),
+    doc("store.kind", "Which backend stores the data."),
+    unset("store.sled.path", "Database directory; relative paths are under [node] data_dir. Default <data_dir>/sled.", "\"sled\""),
+    doc("store.sled.cache_capacity_mb", "Size of sled's page cache in MiB."),
+    doc("store.sled.flush_every_ms", "Background flush interval in ms (0: only on explicit flush and clean shutdown)."),
+    doc("sync.min_upstreams", "Registered upstreams needed before an election (bitmarkd minimumClients)."),
+    doc("sync.min_votes", "Votes a winning chain needs: 1 ..= min_upstreams + 1."),
+    doc("sync.fork_protection", "Refuse forks whose common block is this many blocks or more below the tip."),
+    doc("sync.sampling_limit", "Failed elections tolerated while in sync before resynchronising."),
+    doc("sync.cycle_interval", "Connector tick, in seconds."),
+    doc("sync.poll_interval", "How often upstreams are polled for height and digest, in seconds."),
+    doc("sync.request_timeout", "Request timeout, in seconds."),
+    doc("sync.active_time", "A voter must have answered a poll within this many seconds."),
+    doc("sync.max_dynamic_upstreams", "Upstream slots filled from peer announcements (bitmarkd maximumDynamicClients)."),
+    doc("sync.fast_sync", "Take each block's digest from the next block's header while far behind (bitmarkd fast sync)."),
+    doc("sync.fast_sync_pivot", "Fast sync stops this many blocks below the target."),
+    doc("sync.forgery_check_every", "In fast sync, verify one random block in this many in full."),
+    doc("sync.fetch_window", "Blocks requested at once across the upstreams of the winning chain."),
+    doc("sync.max_buffered_bytes", "Upper bound on fetched but not yet applied block bytes held in memory."),
+    doc("sync.fork_walk_batch", "Digests asked at once while walking down to a fork point."),
+    unset("http.listen", "Address of the HTTP API, e.g. \"127.0.0.1:2131\"; unset means no HTTP server.", "\"127.0.0.1:2131\""),
+];
+
+/// The documentation of `key` (`scope.key`).
+pub(crate) fn find(key: &str) -> Option<&'static Doc> {
+    KEYS.iter().find(|d| d.key == key)
+}
+
+/// The keys documented under `scope`, in order, without the scope.
+pub(crate) fn keys_in(scope: &str) -> impl Iterator<Item = (&'static str, &'static Doc)> + '_ {
+    KEYS.iter().filter_map(move |d| {
+        let rest = d.key.strip_prefix(scope)?.strip_prefix('.')?;
+        (!rest.contains('.')).then_some((rest, d))
+    })
+}
+
+/// The header text of a section.
+pub(crate) fn section(name: &str) -> &'static str {
+    SECTIONS.iter().find(|(n, _)| *n == name).map_or("", |(_, text)| text)
+}

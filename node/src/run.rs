@@ -1,0 +1,196 @@
+//! `peerd run`: the node's life from lock to clean shutdown.
+//!
+//! Order of start-up: lock the data directory ([`DataDirLock`]) → open the store →
+//! register the handler plugins → start the transports → log one summary line → run the
+//! kernel until the shutdown token is cancelled. Shutdown runs the same steps backwards:
+//! the kernel returns, the transports are cancelled and awaited (bounded by
+//! [`TRANSPORT_STOP_GRACE`]), the store is flushed and closed, the lock is released.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerd_api::{
+    Registry, Store, StoreError, TransportContext, TransportEvent, TransportHandle,
+    CHANNEL_CAPACITY,
+};
+use tokio::sync::{mpsc, Notify};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::builtin::{self, BuildError, TransportEnv};
+use crate::config::Config;
+use crate::lockfile::{DataDirLock, LockError};
+
+/// How long shutdown waits for the transports to stop before closing the store anyway.
+pub const TRANSPORT_STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The version reported in the summary and to peers.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Errors that stop `peerd run`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The data directory is in use or unusable.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The store, a transport or a plugin could not be built.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Flushing the store at shutdown failed: the last writes may not be on disk.
+    #[error("flushing the store at shutdown: {0}")]
+    Flush(#[source] StoreError),
+    /// A blocking store task panicked.
+    #[error("store task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The parts the kernel runs on.
+pub struct Parts {
+    /// The configuration.
+    pub config: Config,
+    /// The open store.
+    pub store: Arc<dyn Store>,
+    /// Handler dispatch table.
+    pub registry: Registry,
+    /// The running transports.
+    pub transports: Vec<TransportHandle>,
+    /// Events from every transport.
+    pub events: mpsc::Receiver<TransportEvent>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts").field("store", &self.store.kind()).finish_non_exhaustive()
+    }
+}
+
+/// Runs the node until `shutdown` is cancelled, then shuts it down cleanly.
+///
+/// # Errors
+///
+/// See [`RunError`]; start-up errors leave nothing running.
+pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunError> {
+    let data_dir = config.node.data_dir.clone();
+    let lock = DataDirLock::acquire(&data_dir)?;
+    let store_cfg = config.store.clone();
+    let store = tokio::task::spawn_blocking(move || store_cfg.open(&data_dir)).await??;
+    let registry =
+        builtin::registry(&builtin::plugins(), &config.handlers).map_err(BuildError::from)?;
+
+    let stop_transports = CancellationToken::new();
+    let (events_tx, events) = mpsc::channel(CHANNEL_CAPACITY);
+    let transports = start_transports(&config, events_tx, &stop_transports)?;
+    summary(&config, store.as_ref(), &transports);
+    if let Some(addr) = config.http.listen {
+        warn!(%addr, "the HTTP API is not part of this version; [http] listen is ignored");
+    }
+
+    let stopped: Vec<Arc<Notify>> = transports.iter().map(|t| t.stopped.clone()).collect();
+    let mut parts = Parts { config, store, registry, transports, events };
+    kernel(&mut parts, &shutdown).await;
+    info!("shutting down");
+
+    let mut waits: Vec<_> = stopped.iter().map(|n| Box::pin(n.notified())).collect();
+    for wait in &mut waits {
+        wait.as_mut().enable();
+    }
+    stop_transports.cancel();
+    let all_stopped = async {
+        for wait in waits {
+            wait.await;
+        }
+    };
+    if tokio::time::timeout(TRANSPORT_STOP_GRACE, all_stopped).await.is_err() {
+        warn!(
+            grace_secs = TRANSPORT_STOP_GRACE.as_secs(),
+            "transports did not stop in time; closing the store anyway"
+        );
+    }
+    drop(parts.transports);
+
+    let store = parts.store;
+    tokio::task::spawn_blocking(move || {
+        let flushed = store.flush();
+        drop(store);
+        flushed
+    })
+    .await?
+    .map_err(RunError::Flush)?;
+    drop(lock);
+    info!("peerd stopped");
+    Ok(())
+}
+
+/// The kernel's loop. Returns when `shutdown` is cancelled.
+async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) {
+    // kernel starts here: build the `Chain` for `parts.config.node.chain` on `parts.store`,
+    // the connector from `parts.config.sync`, dispatch gossip to `parts.registry`, and drive
+    // them from the transport events below. Until the connector lands the node serves
+    // nobody: an inbound request's reply slot is dropped, which its transport answers
+    // with an error, and other events are only logged.
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            event = parts.events.recv() => match event {
+                Some(event) => debug!(?event, "transport event ignored: no kernel yet"),
+                None => {
+                    shutdown.cancelled().await;
+                    return;
+                }
+            },
+        }
+    }
+}
+
+fn start_transports(
+    config: &Config,
+    events: mpsc::Sender<TransportEvent>,
+    stop: &CancellationToken,
+) -> Result<Vec<TransportHandle>, BuildError> {
+    let env = TransportEnv {
+        node_name: config.node.name.clone(),
+        memory_net: peerd_transport_memory::MemoryNet::new(rand::random()),
+    };
+    let mut handles = Vec::new();
+    for cfg in &config.transports {
+        let ctx = TransportContext {
+            chain: config.node.chain.as_str().to_owned(),
+            version: VERSION.to_owned(),
+            events: events.clone(),
+            shutdown: stop.child_token(),
+        };
+        let started = cfg.build(&env)?.start(ctx);
+        match started {
+            Ok(handle) => handles.push(handle),
+            Err(source) => {
+                stop.cancel();
+                return Err(BuildError::Transport { kind: cfg.kind(), source });
+            }
+        }
+    }
+    Ok(handles)
+}
+
+/// The one start-up line: version, chain, data dir, store, transports and addresses.
+fn summary(config: &Config, store: &dyn Store, transports: &[TransportHandle]) {
+    let listed: Vec<String> = transports
+        .iter()
+        .map(|t| {
+            let addrs: Vec<&str> = t.listen_addrs.iter().map(|a| a.as_str()).collect();
+            format!("{} [{}]", t.name, addrs.join(" "))
+        })
+        .collect();
+    let store_path =
+        config.store_path().map_or("in memory".to_owned(), |p| p.display().to_string());
+    info!(
+        version = VERSION,
+        chain = %config.node.chain,
+        name = %config.node.name,
+        data_dir = %config.node.data_dir.display(),
+        store = store.kind(),
+        store_path = %store_path,
+        transports = %if listed.is_empty() { "none".to_owned() } else { listed.join(", ") },
+        "peerd started"
+    );
+}
