@@ -3,6 +3,8 @@
 //! fails the test. Elections are also run with the groups in every order, since bitmarkd
 //! iterates them in random order and the vectors were checked to be order-independent.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::path::PathBuf;
 
 use peerd_api::Digest;

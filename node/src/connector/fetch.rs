@@ -346,7 +346,11 @@ impl Fetch {
             Ok(accepted) => {
                 self.applied += 1;
                 let every = cfg.forgery_check_every.max(1);
-                if done.fast && self.fast && self.applied % every == 0 && self.check.is_none() {
+                if done.fast
+                    && self.fast
+                    && self.applied.is_multiple_of(every)
+                    && self.check.is_none()
+                {
                     self.start_check(accepted.number, every, cfg, ids, now, out);
                 }
             }

@@ -11,7 +11,7 @@ use super::harness::{id, Net};
 enum Op {
     PollAndTick,
     Answer(usize),
-    ChainOp,
+    RunChain,
     Advance(u64),
     Lose(usize),
     Register(usize),
@@ -22,7 +22,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => Just(Op::PollAndTick),
         6 => any::<usize>().prop_map(Op::Answer),
-        4 => Just(Op::ChainOp),
+        4 => Just(Op::RunChain),
         1 => (1u64..70).prop_map(Op::Advance),
         1 => (0usize..6).prop_map(Op::Lose),
         1 => (0usize..6).prop_map(Op::Register),
@@ -128,7 +128,7 @@ proptest! {
                     feed_checked(&mut net, Event::Response { id: rid, result }, &mut expect);
                 }
                 Op::Answer(_) => {}
-                Op::ChainOp => {
+                Op::RunChain => {
                     if let Some(event) = net.chain_op_event() {
                         feed_checked(&mut net, event, &mut expect);
                     }
