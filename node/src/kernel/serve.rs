@@ -1,0 +1,79 @@
+//! Answers inbound peer requests (`I`, `N`, `H`, `B`, `R`) from the chain (spec §2).
+
+use peerd_api::{Chain, Mode, NodeInfo, Registration, Request, Response};
+
+/// bitmarkd's reply text for a missing block or digest.
+const NOT_FOUND: &str = "block not found";
+
+/// The answer to one inbound request. Runs on a blocking thread (it reads the store).
+///
+/// `R` is answered with this node's own registration: peer exchange belongs to the peer
+/// plugin, and a reply is needed for the requester to count us as registered (bitmarkd
+/// answers with a random third peer and fails when it knows none, spec §2.6).
+/// Gossip items are acknowledged; their dispatch to handlers is not done here.
+pub(crate) fn answer(
+    chain: &dyn Chain,
+    mode: Mode,
+    version: &str,
+    me: &Registration,
+    request: Request,
+) -> Response {
+    let failed = |e: peerd_api::ChainError| Response::Error(e.to_string());
+    match request {
+        Request::Info => match chain.height() {
+            Ok(height) => Response::Info(NodeInfo {
+                version: version.to_owned(),
+                chain: chain.name().to_owned(),
+                normal: mode == Mode::Normal,
+                height,
+            }),
+            Err(e) => failed(e),
+        },
+        Request::Height => chain.height().map_or_else(failed, Response::Height),
+        Request::Digest(n) => match chain.digest(n) {
+            Ok(Some(d)) => Response::Digest(d),
+            Ok(None) => Response::Error(NOT_FOUND.into()),
+            Err(e) => failed(e),
+        },
+        Request::Block(n) => match chain.block(n) {
+            Ok(Some(b)) => Response::Block(b),
+            Ok(None) => Response::Error(NOT_FOUND.into()),
+            Err(e) => failed(e),
+        },
+        Request::Register(them) if them.chain != chain.name() => {
+            Response::Error("incorrect chain".into())
+        }
+        Request::Register(_) => Response::Register(me.clone()),
+        Request::Gossip(_) => Response::Ack,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use peerd_api::bytes::Bytes;
+    use peerd_testkit::chain::ToyChain;
+
+    use super::*;
+
+    #[test]
+    fn answers_from_the_chain_with_bitmarkd_texts() {
+        let chain = ToyChain::build(5, 1);
+        let me = Registration {
+            chain: "toy".into(),
+            public_key: Bytes::from_static(b"me"),
+            listeners: Bytes::new(),
+            timestamp: 9,
+        };
+        let ask = |r| answer(&chain, Mode::Normal, "v1", &me, r);
+        assert_eq!(ask(Request::Height), Response::Height(5));
+        assert_eq!(ask(Request::Digest(1)), Response::Digest(chain.genesis_digest()));
+        assert_eq!(ask(Request::Digest(6)), Response::Error("block not found".into()));
+        assert_eq!(ask(Request::Block(1)), Response::Error("block not found".into()));
+        assert_eq!(ask(Request::Block(5)), Response::Block(chain.block(5).unwrap().unwrap()));
+        let Response::Info(info) = ask(Request::Info) else { panic!("not info") };
+        assert!(info.normal && info.height == 5 && info.chain == "toy");
+        let other = Registration { chain: "bitmark".into(), ..me.clone() };
+        assert_eq!(ask(Request::Register(other)), Response::Error("incorrect chain".into()));
+        assert_eq!(ask(Request::Register(me.clone())), Response::Register(me.clone()));
+    }
+}

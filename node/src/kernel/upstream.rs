@@ -1,0 +1,127 @@
+//! One task per outgoing connection: register (`R`), then poll `N` and `H(local height)`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerd_api::{
+    Chain, Clock, PeerId, Registration, Request, RequestId, Response, TransportCommand,
+    TransportError,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::connector::{Event, UpstreamKind};
+
+/// Sends `request` to `peer` and waits at most `timeout` for the answer.
+pub(crate) async fn ask(
+    commands: &mpsc::Sender<TransportCommand>,
+    id: RequestId,
+    peer: PeerId,
+    request: Request,
+    timeout: Duration,
+) -> Result<Response, TransportError> {
+    let (reply, answer) = oneshot::channel();
+    let command = TransportCommand::Request { id, peer: peer.clone(), request, reply };
+    commands.send(command).await.map_err(|_| TransportError::Stopped)?;
+    match tokio::time::timeout(timeout, answer).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(TransportError::Stopped),
+        Err(_) => Err(TransportError::Timeout { peer, secs: timeout.as_secs() }),
+    }
+}
+
+/// What an upstream task needs.
+pub(crate) struct Upstream {
+    pub(crate) peer: PeerId,
+    pub(crate) kind: UpstreamKind,
+    pub(crate) commands: mpsc::Sender<TransportCommand>,
+    pub(crate) events: mpsc::Sender<Event>,
+    pub(crate) chain: Arc<dyn Chain>,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Our own registration on this transport (the timestamp is refreshed per send).
+    pub(crate) me: Registration,
+    pub(crate) poll_interval: Duration,
+    pub(crate) timeout: Duration,
+    /// Ids for the upstream tasks' own requests (a range apart from the connector's).
+    pub(crate) ids: Arc<AtomicU64>,
+}
+
+impl Upstream {
+    /// Spawns the task; it ends when `cancel` is cancelled or the kernel is gone.
+    pub(crate) fn spawn(self, cancel: CancellationToken) {
+        let span = tracing::info_span!("upstream", peer = %self.peer);
+        tokio::spawn(
+            async move {
+                tokio::select! {
+                    () = cancel.cancelled() => {}
+                    () = self.run() => {}
+                }
+            }
+            .instrument(span),
+        );
+    }
+
+    async fn request(&self, request: Request) -> Result<Response, TransportError> {
+        let id = RequestId(self.ids.fetch_add(1, Ordering::Relaxed));
+        ask(&self.commands, id, self.peer.clone(), request, self.timeout).await
+    }
+
+    /// Registers, then polls every `poll_interval` (the first poll right after registering;
+    /// bitmarkd waits a full period). A failed registration is retried at the next period,
+    /// where bitmarkd waits for a reconnect.
+    async fn run(self) {
+        let mut ticks = tokio::time::interval(self.poll_interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut registered = false;
+        loop {
+            ticks.tick().await;
+            if !registered {
+                registered = self.register().await;
+                if registered {
+                    let event = Event::Registered { peer: self.peer.clone(), kind: self.kind };
+                    if self.events.send(event).await.is_err() {
+                        return;
+                    }
+                } else {
+                    continue;
+                }
+            }
+            if let Some(event) = self.poll().await {
+                if self.events.send(event).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn register(&self) -> bool {
+        let me = Registration { timestamp: self.clock.unix_now(), ..self.me.clone() };
+        match self.request(Request::Register(me)).await {
+            Ok(Response::Register(them)) if them.chain == self.me.chain => true,
+            other => {
+                tracing::warn!(reply = ?other, "registration failed");
+                false
+            }
+        }
+    }
+
+    /// `N`, then `H(our height)`; `None` if `N` failed (the cache then ages out).
+    async fn poll(&self) -> Option<Event> {
+        let remote_height = match self.request(Request::Height).await {
+            Ok(Response::Height(h)) => h,
+            other => {
+                tracing::debug!(reply = ?other, "height poll failed");
+                return None;
+            }
+        };
+        let chain = self.chain.clone();
+        let local = tokio::task::spawn_blocking(move || chain.height()).await.ok()?.ok()?;
+        let digest = match self.request(Request::Digest(local)).await {
+            Ok(Response::Digest(d)) => Some((local, d)),
+            _ => None,
+        };
+        Some(Event::Polled { peer: self.peer.clone(), remote_height, digest })
+    }
+}
