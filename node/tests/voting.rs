@@ -89,7 +89,7 @@ fn election(case: &Value) {
 }
 
 #[test]
-fn voting_vectors() {
+fn connector_voting_vectors() {
     let file = vectors();
     let mut count = 0;
     for case in file["cases"].as_array().unwrap() {
