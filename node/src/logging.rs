@@ -6,6 +6,7 @@
 //! node's life: start-up summary, mode changes, shutdown; `debug` — per-peer and
 //! per-request detail; `trace` — bytes.
 
+use std::io::IsTerminal as _;
 use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
@@ -63,8 +64,10 @@ pub fn filter(flag: Option<&str>) -> Result<EnvFilter, LoggingError> {
 ///
 /// A bad filter, or a subscriber already installed.
 pub fn init(flag: Option<&str>, format: LogFormat) -> Result<(), LoggingError> {
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter(flag)?).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter(flag)?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let result = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

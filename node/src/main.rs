@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
@@ -15,6 +16,9 @@ use tracing::{error, info};
 
 /// Exit code when a second signal cuts shutdown short.
 const EXIT_FORCED: i32 = 130;
+
+/// Signals this soon after the first are the same signal delivered twice.
+const SIGNAL_DEBOUNCE: Duration = Duration::from_millis(500);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -104,17 +108,24 @@ fn run_node(global: &Global) -> Result<ExitCode> {
     })
 }
 
-/// First SIGINT/SIGTERM: cancel `shutdown` for a clean stop. Second: exit at once.
+/// First SIGINT/SIGTERM: cancel `shutdown` for a clean stop. A second one, at least
+/// [`SIGNAL_DEBOUNCE`] later, exits at once. (Tools such as `timeout` deliver one
+/// signal twice, to the process and to its group; that must not count as a second.)
 fn on_signals(shutdown: CancellationToken) -> std::io::Result<()> {
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     tokio::spawn(async move {
         let first = tokio::select! { _ = term.recv() => "SIGTERM", _ = int.recv() => "SIGINT" };
+        let at = Instant::now();
         info!(signal = first, "signal received; stopping (send it again to force exit)");
         shutdown.cancel();
-        let second = tokio::select! { _ = term.recv() => "SIGTERM", _ = int.recv() => "SIGINT" };
-        error!(signal = second, "second signal; exiting without a clean shutdown");
-        std::process::exit(EXIT_FORCED);
+        loop {
+            let next = tokio::select! { _ = term.recv() => "SIGTERM", _ = int.recv() => "SIGINT" };
+            if at.elapsed() >= SIGNAL_DEBOUNCE {
+                error!(signal = next, "second signal; exiting without a clean shutdown");
+                std::process::exit(EXIT_FORCED);
+            }
+        }
     });
     Ok(())
 }
