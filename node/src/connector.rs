@@ -12,9 +12,9 @@
 //! - **HighestBlock**: election ([`vote`]); no winner → Connecting; a better chain →
 //!   ForkDetect; the same chain → Rebuild; otherwise wait for the next tick.
 //! - **ForkDetect**: no better chain → Rebuild. Else walk down from the tip asking the
-//!   winner's `H(h)` ([`fork`]); a common block `fork_protection` or more below the tip is
+//!   winner's `H(h)` (`fork.rs`); a common block `fork_protection` or more below the tip is
 //!   refused; otherwise delete down to it ([`Action::DeleteDown`]) and fetch from there.
-//! - **FetchBlocks**: the pipelined fetch of [`fetch`] up to the winner's height, then
+//! - **FetchBlocks**: the pipelined fetch of `fetch.rs` up to the winner's height, then
 //!   HighestBlock again. A failed forgery check deletes the fetched run, disables fast sync
 //!   and returns to HighestBlock.
 //! - **Rebuild**: mode ← Normal, Sampling.

@@ -1,17 +1,19 @@
 //! The kernel's async shell around the [`Connector`]: it only moves bytes.
 //!
-//! - Transport events: `Connected` starts an upstream task ([`upstream`]: register `R`, then
-//!   poll `N` and `H(local height)` every `poll_interval`, re-registering on every
+//! - Transport events: `Connected` starts an upstream task (`kernel/upstream.rs`: register
+//!   `R`, then poll `N` and `H(local height)` every `poll_interval`, re-registering on every
 //!   reconnect); `Disconnected` stops it and tells the connector; inbound requests are
-//!   answered from the chain on a blocking thread ([`serve`]).
+//!   answered from the chain on a blocking thread (`kernel/serve.rs`).
 //! - Connector actions: requests are sent on the right transport and their replies fed
-//!   back as events; `Apply`/`DeleteDown` go, in order, to the chain worker ([`apply`]);
-//!   `SetMode` writes the shared [`ModeCell`].
+//!   back as events; `Apply`/`DeleteDown` go, in order, to the chain worker
+//!   (`kernel/apply.rs`); `SetMode` writes the shared [`ModeCell`].
 //! - Time: a `cycle_interval` tick, and a wake-up at the connector's earliest request
 //!   deadline.
 //!
 //! Not here yet: gossip dispatch to handlers, `NodeEvent`s to handlers, the rebalance of
-//! dynamic upstreams on [`Action::Reconnect`] (it is only logged).
+//! dynamic upstreams on [`Action::Reconnect`] (it is only logged). An inbound `R` is answered
+//! with the first transport's identity (inbound requests do not say which transport they
+//! came on).
 
 mod apply;
 mod serve;
@@ -195,7 +197,7 @@ impl Shell<'_> {
             }
             Action::Reconnect => tracing::info!("too few upstreams; waiting for more connections"),
             Action::DropPeer { peer, fault } => {
-                tracing::warn!(%peer, %fault, "upstream served an invalid block; not fetching from it");
+                tracing::warn!(%peer, %fault, "invalid block; no longer fetching from it");
             }
         }
     }
@@ -236,7 +238,8 @@ impl Shell<'_> {
 
     fn connected(&mut self, peer: PeerId, target: &DialTarget) {
         let Some(index) = self.transports.iter().position(|t| t.name == target.transport) else {
-            tracing::warn!(%peer, transport = %target.transport, "connection on an unknown transport");
+            let transport = &target.transport;
+            tracing::warn!(%peer, %transport, "connection on an unknown transport");
             return;
         };
         if let Some((_, old)) = self.routes.remove(&peer) {

@@ -247,7 +247,7 @@ impl Fetch {
                 self.retry.insert(number);
             }
             other => {
-                tracing::debug!(%peer, number, reply = ?other, "block request failed, retrying elsewhere");
+                tracing::debug!(%peer, number, reply = ?other, "block request failed; retrying");
                 self.failed.entry(number).or_default().push(peer);
                 self.retry.insert(number);
             }
@@ -273,7 +273,8 @@ impl Fetch {
         match local.digest(check.number) {
             None => Progress::Failed(format!("local digest of block {} unavailable", check.number)),
             Some(d) if d != remote => {
-                tracing::warn!(number = check.number, local = %d, remote = %remote, "potential block forgery");
+                let number = check.number;
+                tracing::warn!(number, local = %d, %remote, "potential block forgery");
                 Progress::Forgery { from: self.start }
             }
             Some(_) => self.progress(),
@@ -355,7 +356,8 @@ impl Fetch {
                 }
             }
             Err(ApplyFailure::Invalid(fault)) => {
-                tracing::warn!(peer = %done.peer, number = done.number, %fault, "block failed validation");
+                let (peer, number) = (&done.peer, done.number);
+                tracing::warn!(%peer, number, %fault, "block failed validation");
                 self.drop_peer(&done.peer, fault, out);
                 self.unwind(done.number);
             }

@@ -118,7 +118,10 @@ fn a_peer_serving_an_invalid_block_is_dropped() {
     }
     net.settle();
     let drops: Vec<usize> = (0..net.log.len())
-        .filter(|&i| matches!(&net.log[i], Action::DropPeer { peer, fault } if *peer == id("p2") && fault == ToyChain::INVALID_FAULT))
+        .filter(|&i| {
+            matches!(&net.log[i], Action::DropPeer { peer, fault }
+                if *peer == id("p2") && fault == ToyChain::INVALID_FAULT)
+        })
         .collect();
     assert_eq!(drops.len(), 1);
     assert!(block_requests(&net, drops[0]).iter().all(|(p, _)| *p != id("p2")));

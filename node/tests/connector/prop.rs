@@ -142,7 +142,8 @@ proptest! {
                         } else {
                             let (rid, peer, request) = net.pending.remove(0);
                             let result = net.reply(&peer, &request);
-                            feed_checked(&mut net, Event::Response { id: rid, result }, &mut expect);
+                            let event = Event::Response { id: rid, result };
+                            feed_checked(&mut net, event, &mut expect);
                         }
                     }
                 }
@@ -155,7 +156,8 @@ proptest! {
                     feed_checked(&mut net, Event::Lost { peer: id(PEERS[i]) }, &mut expect);
                 }
                 Op::Register(i) => {
-                    let event = Event::Registered { peer: id(PEERS[i]), kind: UpstreamKind::Dynamic };
+                    let kind = UpstreamKind::Dynamic;
+                    let event = Event::Registered { peer: id(PEERS[i]), kind };
                     feed_checked(&mut net, event, &mut expect);
                 }
             }
