@@ -15,6 +15,13 @@
 //! or below the pivot) the digest of block `n` is taken from block `n + 1`'s header, and
 //! every `forgery_check_every` applied blocks a random recent block's digest is checked
 //! against the winner's `H`; blocks above the pivot are applied with the digest computed.
+//!
+//! Known limit: group members agree on the block at *our* height, not necessarily above
+//! it. If one member sits on a short fork above our height, the block after its last one
+//! fails linkage and the member that served that next block is blamed; once the group is
+//! exhausted the session fails and the next election's fork walk repairs the chain. The
+//! same holds in fast sync, where the server of block `n` is blamed even if the bad data
+//! came with block `n + 1`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
