@@ -69,7 +69,7 @@ pub enum Command {
 pub enum ConfigCommand {
     /// Write the complete, commented default configuration.
     Init {
-        /// Where to write it (default: <data_dir>/peerd.toml; `-` for stdout).
+        /// Where to write it (default: --config, else <data_dir>/peerd.toml; `-` for stdout).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// Overwrite an existing file.

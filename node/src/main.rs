@@ -62,7 +62,9 @@ fn print(text: &str) -> Result<ExitCode> {
 }
 
 fn init(global: &Global, out: Option<PathBuf>, force: bool) -> Result<ExitCode> {
-    let path = out.unwrap_or_else(|| global.sources().data_dir().join(config::FILE_NAME));
+    let path = out
+        .or_else(|| global.config.clone())
+        .unwrap_or_else(|| global.sources().data_dir().join(config::FILE_NAME));
     if path.as_os_str() == "-" {
         return print(&config::render_default());
     }

@@ -112,8 +112,9 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
                 .metadata
                 .as_ref()
                 .and_then(|m| m.source.as_ref()?.file_path().map(Path::to_path_buf));
-            let origin = origin.map(|path| Origin::File { path, line: None });
-            problems.push(Problem::new("", origin, e.kind.to_string()));
+            let (line, message) = syntax_error(&e.kind.to_string());
+            let origin = origin.map(|path| Origin::File { path, line });
+            problems.push(Problem::new("", origin, message));
             return Err(ConfigError::Invalid(problems));
         }
     };
@@ -135,6 +136,19 @@ pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
     } else {
         Err(ConfigError::Invalid(problems))
     }
+}
+
+/// A TOML parser error as one line, and the line it points at. The parser's text is
+/// `TOML parse error at line L, column C`, a source excerpt, then the message.
+fn syntax_error(text: &str) -> (Option<usize>, String) {
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let Some(first) = lines.next() else { return (None, text.to_owned()) };
+    let Some(at) = first.strip_prefix("TOML parse error at line ") else {
+        return (None, text.trim().to_owned());
+    };
+    let line = at.split(',').next().and_then(|n| n.trim().parse().ok());
+    let reason = lines.filter(|l| !l.contains('|')).collect::<Vec<_>>().join("; ");
+    (line, format!("TOML syntax error at line {at}: {reason}"))
 }
 
 /// Parses every section of the merged tree.

@@ -87,6 +87,7 @@ pub(crate) fn describe(kind: &Kind, label: &str) -> String {
             format!("unknown value {got:?}; allowed values: {}", one_of(allowed))
         }
         Kind::InvalidType(actual, expected) => {
+            let expected = if expected.starts_with("struct ") { "a table" } else { expected };
             format!("wrong type: found {}, expected {expected}", actual_text(actual))
         }
         Kind::InvalidValue(actual, expected) => {

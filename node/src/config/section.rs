@@ -70,11 +70,12 @@ impl<'a> SectionParser<'a> {
             }
             let full: Vec<String> = self.path.iter().cloned().chain(rel.iter().cloned()).collect();
             let origin = self.origins.of(&full);
-            self.problems.push(Problem::new(
-                full.join("."),
-                Some(origin),
-                describe(&err.kind, &self.label),
-            ));
+            let mut message = describe(&err.kind, &self.label);
+            // Custom messages (from `FromStr` impls) do not repeat the value; add it.
+            if let (Kind::Message(_), Some(value)) = (&err.kind, scalar_at(&body, &rel)) {
+                message = format!("invalid value {value}: {message}");
+            }
+            self.problems.push(Problem::new(full.join("."), Some(origin), message));
             if !remove(&mut body, &rel) {
                 return T::default();
             }
@@ -88,6 +89,24 @@ impl<'a> SectionParser<'a> {
             self.path.iter().cloned().chain(key.split('.').map(String::from)).collect();
         let origin = self.origins.of(&full);
         self.problems.push(Problem::new(full.join("."), Some(origin), message));
+    }
+}
+
+/// The scalar at `path` in `body`, as TOML-ish text.
+fn scalar_at(body: &Value, path: &[String]) -> Option<String> {
+    let mut node = body;
+    for key in path {
+        node = match node {
+            Value::Dict(_, dict) => dict.get(key)?,
+            Value::Array(_, items) => items.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    match node {
+        Value::String(_, s) => Some(format!("{s:?}")),
+        Value::Num(_, n) => n.to_f64().map(|f| f.to_string()),
+        Value::Bool(_, b) => Some(b.to_string()),
+        _ => None,
     }
 }
 

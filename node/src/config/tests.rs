@@ -288,3 +288,31 @@ fn init_refuses_to_overwrite_without_force() {
     write_default(&file, true).unwrap();
     assert_eq!(std::fs::read_to_string(&file).unwrap(), render_default());
 }
+
+#[test]
+fn a_syntax_error_names_the_file_and_line() {
+    let (problems, file) =
+        problems("[store]\nkind = \"memory\"\n[sync]\nmin_votes = 2\nmin_votes = 3\n");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].origin, at(5, &file));
+    assert!(problems[0].message.contains("duplicate key `min_votes`"), "{}", problems[0]);
+    assert!(!problems[0].message.contains('\n'), "{}", problems[0]);
+}
+
+#[test]
+fn a_missing_config_file_is_a_problem_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("absent.toml");
+    let sources = Sources { file: Some(file.clone()), env: false, ..Sources::default() };
+    let err = load(&sources).unwrap_err();
+    assert_eq!(err.problems()[0].origin, Some(Origin::File { path: file, line: None }));
+    assert!(err.to_string().contains("absent.toml"), "{err}");
+}
+
+#[test]
+fn a_value_rejected_by_its_parser_is_quoted() {
+    let (problems, file) = problems("[store]\nkind = \"memory\"\n[http]\nlisten = \"localhost\"\n");
+    assert_eq!(problems[0].key, "http.listen");
+    assert_eq!(problems[0].origin, at(4, &file));
+    assert!(problems[0].message.starts_with("invalid value \"localhost\""), "{}", problems[0]);
+}
