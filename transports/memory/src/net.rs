@@ -234,7 +234,7 @@ impl MemoryNet {
         let plan = {
             let mut state = self.lock();
             state.stats.sent += 1;
-            if !state.reachable(from, to) {
+            if !state.carries(from, to, &parcel) {
                 state.stats.dropped += 1;
                 return;
             }
@@ -266,18 +266,13 @@ impl MemoryNet {
 
     fn deliver(&self, from: &str, to: &str, parcel: Parcel) {
         let mut state = self.lock();
-        let delivered = match parcel {
-            Parcel::Request { epoch, envelope } => {
-                let inbox =
-                    state.listeners.get(to).filter(|l| l.epoch == epoch).map(|l| l.inbox.clone());
-                state.reachable(from, to)
-                    && inbox.is_some_and(|inbox| inbox.try_send(envelope).is_ok())
-            }
-            // A reply travels back over the client's link to the server.
-            Parcel::Reply { reply_to, reply } => {
-                state.reachable(to, from) && reply_to.try_send(reply).is_ok()
-            }
-        };
+        let delivered = state.carries(from, to, &parcel)
+            && match parcel {
+                Parcel::Request { envelope, .. } => {
+                    state.listeners.get(to).is_some_and(|l| l.inbox.try_send(envelope).is_ok())
+                }
+                Parcel::Reply { reply_to, reply } => reply_to.try_send(reply).is_ok(),
+            };
         if delivered {
             state.stats.delivered += 1;
         } else {
@@ -289,8 +284,13 @@ impl MemoryNet {
 }
 
 impl State {
-    fn reachable(&self, from: &str, to: &str) -> bool {
-        self.link(from, to).is_some()
+    /// True if the link `parcel` travels on is up: a request needs the server incarnation
+    /// it was sent to; a reply travels back over its client's link to the server.
+    fn carries(&self, from: &str, to: &str, parcel: &Parcel) -> bool {
+        match parcel {
+            Parcel::Request { epoch, .. } => self.link(from, to) == Some(*epoch),
+            Parcel::Reply { .. } => self.link(to, from).is_some(),
+        }
     }
 
     fn link(&self, from: &str, to: &str) -> Option<u64> {

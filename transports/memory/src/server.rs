@@ -98,3 +98,67 @@ fn send_reply(
     let reply = Reply { seq, size: response_size(&response), response };
     net.transmit(from, to, Parcel::Reply { reply_to, reply });
 }
+
+#[cfg(test)]
+mod tests {
+    use peerd_api::{Request, CHANNEL_CAPACITY};
+    use peerd_testkit::transport::within;
+
+    use super::*;
+
+    fn envelope(seq: u64, size: usize, reply_to: &mpsc::Sender<Reply>) -> Envelope {
+        let request = Request::Height;
+        let (from, chain) = ("client".to_owned(), "dev".to_owned());
+        Envelope { from, chain, seq, request, size, reply_to: reply_to.clone() }
+    }
+
+    /// Starts a server for `dev`; returns its inbox, its events and a reply channel.
+    fn server() -> (
+        mpsc::Sender<Envelope>,
+        mpsc::Receiver<TransportEvent>,
+        mpsc::Sender<Reply>,
+        mpsc::Receiver<Reply>,
+        MemoryNet,
+    ) {
+        let net = MemoryNet::new(0);
+        let (inbox, inbox_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        net.register("server", inbox.clone()).unwrap();
+        let (events, events_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        let server = Server {
+            net: net.clone(),
+            name: "server".into(),
+            chain: "dev".into(),
+            events,
+            stop: CancellationToken::new(),
+        };
+        tokio::spawn(server.run(inbox_rx));
+        let (reply_to, replies) = mpsc::channel(8);
+        (inbox, events_rx, reply_to, replies, net)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn oversized_inbound_requests_are_refused_and_traffic_goes_on() {
+        let (inbox, mut events, reply_to, mut replies, net) = server();
+        inbox.send(envelope(1, MAX_MESSAGE_BYTES + 1, &reply_to)).await.unwrap();
+        inbox.send(envelope(2, 10, &reply_to)).await.unwrap();
+        let Some(TransportEvent::Inbound(inbound)) = within("the request", events.recv()).await
+        else {
+            panic!("no inbound request")
+        };
+        assert_eq!(inbound.request, Request::Height);
+        inbound.reply.send(Response::Height(5)).unwrap();
+        let reply = within("the reply", replies.recv()).await.unwrap();
+        assert_eq!((reply.seq, reply.response), (2, Response::Height(5)));
+        assert!(replies.try_recv().is_err(), "the oversized request got no answer");
+        assert_eq!(net.stats().refused, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_are_answered_when_the_kernel_is_gone() {
+        let (inbox, events, reply_to, mut replies, _net) = server();
+        drop(events);
+        inbox.send(envelope(7, 10, &reply_to)).await.unwrap();
+        let reply = within("the reply", replies.recv()).await.unwrap();
+        assert_eq!((reply.seq, reply.response), (7, Response::Error(UNANSWERED.into())));
+    }
+}

@@ -68,8 +68,9 @@ pub(crate) fn request_size(chain: &str, request: &Request) -> usize {
 /// Bytes a reply takes on bitmarkd's wire: the frames `[command, payload…]`.
 pub(crate) fn response_size(response: &Response) -> usize {
     match response {
-        // `{"version":"…","chain":"…","normal":false,"height":…}` is at most this long.
-        Response::Info(info) => 1 + info.version.len() + info.chain.len() + 64,
+        // An upper bound of `{"version":"…","chain":"…","normal":false,"height":…}`: 50 bytes
+        // of syntax, 20 digits, and at most 6 bytes (`\u00XX`) per byte of text.
+        Response::Info(info) => 1 + 70 + 6 * (info.version.len() + info.chain.len()),
         Response::Height(_) => 1 + 8,
         Response::Digest(_) => 1 + 32,
         Response::Block(block) => 1 + block.len(),

@@ -58,7 +58,8 @@ impl TestNode {
         Self::launch(transport, &previous.label, &previous.chain)
     }
 
-    fn launch(transport: Box<dyn peerd_api::Transport>, label: &str, chain: &str) -> TestNode {
+    /// Starts `transport` as the node `label` on `chain`, for tests outside the suite.
+    pub fn launch(transport: Box<dyn peerd_api::Transport>, label: &str, chain: &str) -> TestNode {
         let (events, rx) = mpsc::channel(CHANNEL_CAPACITY);
         let shutdown = CancellationToken::new();
         let ctx = TransportContext {
