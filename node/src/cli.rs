@@ -25,10 +25,10 @@ pub struct Global {
     /// Config file (default: <data_dir>/peerd.toml when it exists).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data directory; overrides [node] data_dir from the file and PEERD_NODE__DATA_DIR.
+    /// Data directory; overrides node.data_dir from the file and PEERD_NODE__DATA_DIR.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Chain to follow; overrides [node] chain.
+    /// Chain to follow; overrides node.chain.
     #[arg(long, global = true, value_name = "NAME", value_parser = chain_name)]
     pub chain: Option<String>,
     /// Log filter, e.g. `info` or `peerd_node=debug,info` (default: RUST_LOG, else info).
