@@ -12,11 +12,13 @@
 //!   queue ([`MemoryTransport::queue_limit`]); a request gets [`TransportError::Timeout`]
 //!   after [`MemoryTransport::timeout`] (60 s by default);
 //! - the server forwards requests as [`peerd_api::TransportEvent::Inbound`]; a dropped
-//!   reply slot is answered with `Response::Error(`[`UNANSWERED`]`)`; a request for another
+//!   reply slot is answered with an error reply reading [`UNANSWERED`]; a request for another
 //!   chain is answered by the transport itself with bitmarkd's exact
 //!   `invalid chain: actual: "<got>"  expect: <chain>`;
 //! - messages above [`peerd_api::MAX_MESSAGE_BYTES`] (counted as bitmarkd's frames) are
-//!   refused with [`TransportError::TooLarge`] when sent and dropped when received;
+//!   refused: a request with [`TransportError::TooLarge`] when sent (and, should one arrive,
+//!   dropped by the server, so its requester times out); a reply on receipt, failing its
+//!   request with `TooLarge`; other traffic goes on;
 //! - connections report `Connected`/`Disconnected` as their link comes and goes and redial
 //!   by themselves; gossip is pushed per peer ([`peerd_api::GossipMode::PerPeer`]).
 //!

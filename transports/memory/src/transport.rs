@@ -61,7 +61,8 @@ impl MemoryTransport {
         self
     }
 
-    /// The request timeout ([`DEFAULT_TIMEOUT`] unless set).
+    /// The request timeout ([`DEFAULT_TIMEOUT`] unless set), counted from the moment the
+    /// request leaves (after the requests queued before it were answered).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
