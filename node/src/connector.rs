@@ -189,6 +189,14 @@ impl Connector {
         self.upstreams.all()
     }
 
+    /// Sets the configuration position of the static upstream `peer`: static upstreams
+    /// vote in configuration order, as in bitmarkd, whatever order they register in. The
+    /// shell calls this when a configured peer connects; unranked static upstreams vote
+    /// after the ranked ones.
+    pub fn rank_static(&mut self, peer: PeerId, rank: usize) {
+        self.upstreams.rank(peer, rank);
+    }
+
     /// Block requests on the wire.
     pub fn outstanding_blocks(&self) -> usize {
         self.fetch.as_ref().map_or(0, Fetch::outstanding)

@@ -3,35 +3,54 @@
 //! - Transport events: `Connected` starts an upstream task (`kernel/upstream.rs`: register
 //!   `R`, then poll `N` and `H(local height)` every `poll_interval`, re-registering on every
 //!   reconnect); `Disconnected` stops it and tells the connector; inbound requests are
-//!   answered from the chain on a blocking thread (`kernel/serve.rs`).
+//!   answered from the chain (`kernel/serve.rs`).
 //! - Connector actions: requests are sent on the right transport and their replies fed
 //!   back as events; `Apply`/`DeleteDown` go, in order, to the chain worker
-//!   (`kernel/apply.rs`); `SetMode` writes the shared [`ModeCell`].
+//!   (`kernel/apply.rs`); `SetMode` writes the shared [`ModeCell`]; `Reconnect` asks the
+//!   peer layer for a rebalance ([`Kernel::with_rebalance`]) and re-dials the configured
+//!   and dynamic targets that are not connected.
+//! - Upstreams (spec §3.5): configured peers ([`Kernel::with_statics`]) get dedicated
+//!   upstreams and vote first, in configuration order; up to `max_dynamic_upstreams`
+//!   dynamic ones are reused least recently used (`kernel/dynamic.rs`), driven by
+//!   [`NodeRequest::Connect`] and [`NodeRequest::Release`] ([`Kernel::with_node_requests`]).
+//! - Block production ([`Kernel::with_producer`], `kernel/produce.rs`): through the chain
+//!   worker, only while in sync.
 //! - Time: a `cycle_interval` tick, and a wake-up at the connector's earliest request
 //!   deadline.
 //!
-//! Not here yet: gossip dispatch to handlers, `NodeEvent`s to handlers, the rebalance of
-//! dynamic upstreams on [`Action::Reconnect`] (it is only logged). An inbound `R` is answered
-//! with the first transport's identity (inbound requests do not say which transport they
-//! came on).
+//! A standalone node (`[sync] min_upstreams = 0`) does not run the connector: it is in
+//! Normal mode from the start (bitmarkd's standalone mode), serves its chain and produces.
+//!
+//! Not here yet: gossip dispatch to handlers, `NodeEvent`s to handlers and
+//! [`NodeRequest::Broadcast`] (logged and dropped). An inbound `R` is answered with the
+//! first transport's identity (inbound requests do not say which transport they came on).
+//!
+//! The main loop polls its sources in a fixed order (shutdown, timers, transport events,
+//! internal events): with [`Kernel::with_inline_chain`] on a current-thread runtime with
+//! paused time, a run is reproducible from its seeds.
 
 mod apply;
+mod dynamic;
+mod produce;
 mod serve;
+mod shell;
 mod upstream;
 
-use std::collections::HashMap;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use peerd_api::{
-    Chain, Clock, DialTarget, Mode, ModeCell, PeerId, Registration, SystemClock, TransportCommand,
-    TransportEvent, TransportHandle,
+    Chain, Clock, DialTarget, Mode, ModeCell, NodeRequest, SystemClock, TransportEvent,
+    TransportHandle,
 };
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use crate::connector::{Action, ChainView, Connector, Event, SyncConfig, UpstreamKind};
+use crate::connector::{Connector, Event, SyncConfig};
+
+pub use dynamic::RebalanceRequest;
+pub use produce::{ProducerSwitch, Production};
 
 /// The kernel, configured and ready to run.
 pub struct Kernel {
@@ -42,6 +61,10 @@ pub struct Kernel {
     seed: u64,
     version: String,
     statics: Vec<DialTarget>,
+    requests: Option<mpsc::Receiver<NodeRequest>>,
+    rebalance: Option<mpsc::Sender<RebalanceRequest>>,
+    production: Option<Production>,
+    inline: bool,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -51,8 +74,9 @@ impl std::fmt::Debug for Kernel {
 }
 
 impl Kernel {
-    /// A kernel for `chain` with the `[sync]` settings; mode cell, clock, seed, version and
-    /// static peers have defaults changed by the `with_*` methods.
+    /// A kernel for `chain` with the `[sync]` settings; mode cell, clock, seed, version,
+    /// peers, the peer-layer seams and production have defaults changed by the `with_*`
+    /// methods.
     pub fn new(chain: Arc<dyn Chain>, sync: SyncConfig) -> Self {
         Self {
             chain,
@@ -62,6 +86,10 @@ impl Kernel {
             seed: 0,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             statics: Vec::new(),
+            requests: None,
+            rebalance: None,
+            production: None,
+            inline: false,
         }
     }
 
@@ -71,7 +99,7 @@ impl Kernel {
         self
     }
 
-    /// The wall clock for registration timestamps.
+    /// The wall clock for registration and block timestamps.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -89,15 +117,45 @@ impl Kernel {
         self
     }
 
-    /// Configured peers: dialled at start; their connections are static upstreams.
+    /// Configured peers: dialled at start; their connections are static upstreams, which
+    /// vote in this order.
     pub fn with_statics(mut self, statics: Vec<DialTarget>) -> Self {
         self.statics = statics;
         self
     }
 
+    /// Requests from handlers (the receiving end of their [`peerd_api::NodeLink`]):
+    /// `Connect` and `Release` manage the dynamic upstreams.
+    pub fn with_node_requests(mut self, requests: mpsc::Receiver<NodeRequest>) -> Self {
+        self.requests = Some(requests);
+        self
+    }
+
+    /// Where to send a [`RebalanceRequest`] when the connector has too few upstreams (the
+    /// peer layer reads it and answers with `Connect` requests). Without it the kernel only
+    /// re-dials the targets it knows.
+    pub fn with_rebalance(mut self, rebalance: mpsc::Sender<RebalanceRequest>) -> Self {
+        self.rebalance = Some(rebalance);
+        self
+    }
+
+    /// Produce blocks locally (`dev`, `local`); see `kernel/produce.rs` for when.
+    pub fn with_producer(mut self, production: Production) -> Self {
+        self.production = Some(production);
+        self
+    }
+
+    /// Call the chain on the runtime thread instead of the blocking pool. For simulations
+    /// on a current-thread runtime with a fast chain (memory store, `dev` digests): every
+    /// step then runs on one thread in a reproducible order. Not for production nodes.
+    pub fn with_inline_chain(mut self, inline: bool) -> Self {
+        self.inline = inline;
+        self
+    }
+
     /// Runs until `shutdown` is cancelled or every transport's event channel closes.
     pub async fn run(
-        self,
+        mut self,
         transports: &[TransportHandle],
         events: &mut mpsc::Receiver<TransportEvent>,
         shutdown: &CancellationToken,
@@ -105,38 +163,50 @@ impl Kernel {
         let capacity = (4 * self.sync.fetch_window).max(peerd_api::CHANNEL_CAPACITY);
         let (event_tx, mut event_rx) = mpsc::channel(capacity);
         let (ops_tx, ops_rx) = mpsc::channel(self.sync.fetch_window + 64);
-        tokio::spawn(apply::worker(self.chain.clone(), ops_rx, event_tx.clone()));
-        for target in &self.statics {
-            if let Some(t) = transports.iter().find(|t| t.name == target.transport) {
-                let _ = t.commands.send(TransportCommand::Dial(target.clone())).await;
-            }
-        }
-        let mut shell = Shell {
-            connector: Connector::new(self.sync.clone(), self.seed),
-            kernel: self,
+        let worker = apply::worker(self.chain.clone(), ops_rx, event_tx.clone(), self.inline);
+        tokio::spawn(worker);
+        let mut requests = self.requests.take();
+        let standalone = self.sync.min_upstreams == 0;
+        let cycle = self.sync.cycle_interval.max(Duration::from_millis(1));
+        let mut tick = tokio::time::interval_at(Instant::now() + cycle, cycle);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut produce = self.production.as_ref().map(|p| {
+            let every = p.interval.max(Duration::from_millis(1));
+            let mut timer = tokio::time::interval_at(Instant::now() + every, every);
+            timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            timer
+        });
+        let mut shell = shell::Shell::new(
+            Connector::new(self.sync.clone(), self.seed),
+            self,
             transports,
             event_tx,
             ops_tx,
-            routes: HashMap::new(),
-            upstream_ids: Arc::new(AtomicU64::new(1 << 48)),
-            stop: shutdown.child_token(),
-        };
-        let cycle = shell.kernel.sync.cycle_interval;
-        let mut tick = tokio::time::interval_at(Instant::now() + cycle, cycle);
+            shutdown.child_token(),
+        );
+        if standalone {
+            shell.set_mode(Mode::Normal);
+        }
+        shell.dial_statics().await;
         loop {
             let deadline = shell.connector.next_deadline();
             tokio::select! {
+                biased;
                 () = shutdown.cancelled() => break,
-                _ = tick.tick() => shell.feed(Event::Tick).await,
+                _ = tick.tick(), if !standalone => shell.feed(Event::Tick).await,
                 () = sleep_until(deadline) => shell.feed(Event::Wake).await,
-                Some(event) = event_rx.recv() => shell.feed(event).await,
+                _ = next_tick(produce.as_mut()) => shell.produce().await,
                 event = events.recv() => match event {
                     Some(event) => shell.transport_event(event).await,
                     None => break,
                 },
+                Some(request) = next_request(requests.as_mut()) => {
+                    shell.node_request(request).await;
+                }
+                Some(event) = event_rx.recv() => shell.feed(event).await,
             }
         }
-        shell.stop.cancel();
+        shell.stop();
     }
 }
 
@@ -147,123 +217,22 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The running kernel's state.
-struct Shell<'a> {
-    kernel: Kernel,
-    connector: Connector,
-    transports: &'a [TransportHandle],
-    event_tx: mpsc::Sender<Event>,
-    ops_tx: mpsc::Sender<Action>,
-    /// Per upstream: its transport and the token stopping its task.
-    routes: HashMap<PeerId, (usize, CancellationToken)>,
-    upstream_ids: Arc<AtomicU64>,
-    stop: CancellationToken,
+async fn next_tick(timer: Option<&mut tokio::time::Interval>) {
+    match timer {
+        Some(timer) => {
+            timer.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
-impl Shell<'_> {
-    async fn feed(&mut self, event: Event) {
-        let view = ChainView(self.kernel.chain.as_ref());
-        let actions = self.connector.on_event(event, Instant::now(), &view);
-        for action in actions {
-            self.perform(action).await;
-        }
-    }
-
-    async fn perform(&mut self, action: Action) {
-        match action {
-            Action::SetMode(mode) => {
-                tracing::info!(?mode, "mode");
-                self.kernel.mode.set(mode);
-            }
-            Action::Request { id, peer, request } => {
-                let events = self.event_tx.clone();
-                let Some((index, _)) = self.routes.get(&peer) else {
-                    // Answered from a task: this loop is the only reader of `events`.
-                    let result = Err(peerd_api::TransportError::NotConnected(peer));
-                    tokio::spawn(async move { events.send(Event::Response { id, result }).await });
-                    return;
-                };
-                let commands = self.transports[*index].commands.clone();
-                let timeout = self.kernel.sync.request_timeout + std::time::Duration::from_secs(1);
-                tokio::spawn(async move {
-                    let result = upstream::ask(&commands, id, peer, request, timeout).await;
-                    let _ = events.send(Event::Response { id, result }).await;
-                });
-            }
-            Action::Apply { .. } | Action::DeleteDown { .. } => {
-                if self.ops_tx.send(action).await.is_err() {
-                    tracing::error!("chain worker stopped");
-                }
-            }
-            Action::Reconnect => tracing::info!("too few upstreams; waiting for more connections"),
-            Action::DropPeer { peer, fault } => {
-                tracing::warn!(%peer, %fault, "invalid block; no longer fetching from it");
-            }
-        }
-    }
-
-    async fn transport_event(&mut self, event: TransportEvent) {
-        match event {
-            TransportEvent::Connected { peer, target } => self.connected(peer, &target),
-            TransportEvent::Disconnected { peer } => {
-                if let Some((_, cancel)) = self.routes.remove(&peer) {
-                    cancel.cancel();
-                }
-                self.feed(Event::Lost { peer }).await;
-            }
-            TransportEvent::Inbound(inbound) => {
-                let chain = self.kernel.chain.clone();
-                let mode = self.kernel.mode.get();
-                let version = self.kernel.version.clone();
-                let me = self.registration(0);
-                tokio::task::spawn_blocking(move || {
-                    let response =
-                        serve::answer(chain.as_ref(), mode, &version, &me, inbound.request);
-                    let _ = inbound.reply.send(response);
-                });
-            }
-            TransportEvent::Gossip { .. } | TransportEvent::Listening(_) => {}
-        }
-    }
-
-    fn registration(&self, index: usize) -> Registration {
-        let handle = self.transports.get(index);
-        Registration {
-            chain: self.kernel.chain.name().to_owned(),
-            public_key: handle.map(|t| t.local_id.as_bytes().to_vec().into()).unwrap_or_default(),
-            listeners: handle.map(|t| t.listeners.clone()).unwrap_or_default(),
-            timestamp: self.kernel.clock.unix_now(),
-        }
-    }
-
-    fn connected(&mut self, peer: PeerId, target: &DialTarget) {
-        let Some(index) = self.transports.iter().position(|t| t.name == target.transport) else {
-            let transport = &target.transport;
-            tracing::warn!(%peer, %transport, "connection on an unknown transport");
-            return;
-        };
-        if let Some((_, old)) = self.routes.remove(&peer) {
-            old.cancel(); // a reconnect: register afresh
-        }
-        let kind = if self.kernel.statics.iter().any(|s| s.key == target.key) {
-            UpstreamKind::Static
-        } else {
-            UpstreamKind::Dynamic
-        };
-        let cancel = self.stop.child_token();
-        self.routes.insert(peer.clone(), (index, cancel.clone()));
-        upstream::Upstream {
-            peer,
-            kind,
-            commands: self.transports[index].commands.clone(),
-            events: self.event_tx.clone(),
-            chain: self.kernel.chain.clone(),
-            clock: self.kernel.clock.clone(),
-            me: self.registration(index),
-            poll_interval: self.kernel.sync.poll_interval,
-            timeout: self.kernel.sync.request_timeout,
-            ids: self.upstream_ids.clone(),
-        }
-        .spawn(cancel);
+/// The next handler request; pending forever without a channel or once it closed.
+async fn next_request(requests: Option<&mut mpsc::Receiver<NodeRequest>>) -> Option<NodeRequest> {
+    match requests {
+        Some(rx) => match rx.recv().await {
+            Some(request) => Some(request),
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }

@@ -60,3 +60,19 @@ fn connector_upstream_table_order_cache_and_reset() {
     assert!(u.registered && u.digest_of_local.is_zero() && u.last_response.is_none());
     assert_eq!(table.voters(t0, Duration::from_secs(60)).count(), 0, "nobody polled since");
 }
+
+#[test]
+fn connector_static_upstreams_vote_in_configuration_order() {
+    let mut table = upstream::Upstreams::default();
+    let p = |s: &str| PeerId::new(s.as_bytes().to_vec());
+    table.rank(p("first"), 0);
+    table.register(p("dyn"), UpstreamKind::Dynamic);
+    table.register(p("third"), UpstreamKind::Static);
+    table.register(p("unranked"), UpstreamKind::Static);
+    table.register(p("first"), UpstreamKind::Static);
+    table.rank(p("third"), 2); // ranked after it registered
+    table.register(p("second"), UpstreamKind::Static);
+    table.rank(p("second"), 1);
+    let order: Vec<String> = table.all().iter().map(|u| u.peer.to_string()).collect();
+    assert_eq!(order, ["first", "second", "third", "unranked", "dyn"]);
+}

@@ -1,5 +1,6 @@
 //! The connector's table of upstreams and their cached poll results (spec §4.6).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use peerd_api::{Digest, PeerId};
@@ -33,11 +34,13 @@ impl Upstream {
     }
 }
 
-/// Upstreams in bitmarkd's voting order: static ones, then dynamic ones, each in the order
-/// they first registered.
+/// Upstreams in bitmarkd's voting order: static ones in configuration order (their rank,
+/// see [`Upstreams::rank`]; unranked ones after the ranked, in registration order), then
+/// dynamic ones in the order they first registered.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Upstreams {
     list: Vec<Upstream>,
+    ranks: HashMap<PeerId, usize>,
 }
 
 impl Upstreams {
@@ -64,14 +67,33 @@ impl Upstreams {
 
     fn insert(&mut self, upstream: Upstream) {
         let at = match upstream.kind {
-            UpstreamKind::Static => self
-                .list
-                .iter()
-                .position(|u| u.kind == UpstreamKind::Dynamic)
-                .unwrap_or(self.list.len()),
+            UpstreamKind::Static => {
+                let rank = self.rank_of(&upstream.peer);
+                self.list
+                    .iter()
+                    .position(|u| {
+                        u.kind == UpstreamKind::Dynamic || self.rank_of(&u.peer) > rank
+                    })
+                    .unwrap_or(self.list.len())
+            }
             UpstreamKind::Dynamic => self.list.len(),
         };
         self.list.insert(at, upstream);
+    }
+
+    fn rank_of(&self, peer: &PeerId) -> usize {
+        self.ranks.get(peer).copied().unwrap_or(usize::MAX)
+    }
+
+    /// Sets the configuration position of the static upstream `peer` (bitmarkd votes its
+    /// static upstreams in `peering.connect` order) and re-sorts the static ones.
+    pub(crate) fn rank(&mut self, peer: PeerId, rank: usize) {
+        self.ranks.insert(peer, rank);
+        let statics = self.list.iter().take_while(|u| u.kind == UpstreamKind::Static).count();
+        let ranks = &self.ranks;
+        // Stable: unranked statics keep their registration order.
+        self.list[..statics]
+            .sort_by_key(|u| ranks.get(&u.peer).copied().unwrap_or(usize::MAX));
     }
 
     /// Marks `peer` unregistered and forgets its height (bitmarkd's `ResetServer`).

@@ -1,5 +1,6 @@
-//! The chain worker: executes the connector's `Apply` and `DeleteDown` actions strictly in
-//! order on a blocking thread and reports each result.
+//! The chain worker: executes the connector's `Apply` and `DeleteDown` actions, and local
+//! block production, strictly in order on a blocking thread (or inline, for single-threaded
+//! simulations) and reports each result.
 //!
 //! Consecutive blocks whose digest must be computed are verified together with
 //! [`Chain::verify_digests`] (parallel where the digest is expensive, Argon2d on bitmark),
@@ -14,14 +15,29 @@ use tokio::sync::mpsc;
 
 use crate::connector::{Action, ApplyDigest, ApplyFailure, Event};
 
-/// Most actions executed in one blocking call.
+/// Most operations executed in one blocking call.
 const BATCH: usize = 64;
 
-/// Runs until `ops` closes or the kernel stops listening.
+/// One chain-changing operation.
+#[derive(Debug)]
+pub(crate) enum Op {
+    /// A connector [`Action::Apply`] or [`Action::DeleteDown`].
+    Chain(Action),
+    /// Build a block on the tip at this Unix time and store it.
+    Produce {
+        /// The block's timestamp (at least the tip's).
+        now_unix: u64,
+    },
+}
+
+/// Runs until `ops` closes or the kernel stops listening. With `inline` the chain is
+/// called on the runtime thread (simulations on a current-thread runtime stay
+/// deterministic); otherwise on the blocking pool.
 pub(crate) async fn worker(
     chain: Arc<dyn Chain>,
-    mut ops: mpsc::Receiver<Action>,
+    mut ops: mpsc::Receiver<Op>,
     events: mpsc::Sender<Event>,
+    inline: bool,
 ) {
     while let Some(first) = ops.recv().await {
         let mut batch = vec![first];
@@ -31,15 +47,18 @@ pub(crate) async fn worker(
                 Err(_) => break,
             }
         }
-        let chain = chain.clone();
-        let results =
+        let results = if inline {
+            execute(chain.as_ref(), batch)
+        } else {
+            let chain = chain.clone();
             match tokio::task::spawn_blocking(move || execute(chain.as_ref(), batch)).await {
                 Ok(results) => results,
                 Err(e) => {
                     tracing::error!(error = %e, "chain worker task failed");
                     return;
                 }
-            };
+            }
+        };
         for event in results {
             if events.send(event).await.is_err() {
                 return;
@@ -49,11 +68,13 @@ pub(crate) async fn worker(
 }
 
 /// Executes a batch in order.
-fn execute(chain: &dyn Chain, batch: Vec<Action>) -> Vec<Event> {
+fn execute(chain: &dyn Chain, batch: Vec<Op>) -> Vec<Event> {
     let computed: Vec<Bytes> = batch
         .iter()
-        .filter_map(|a| match a {
-            Action::Apply { block, digest: ApplyDigest::Compute, .. } => Some(block.clone()),
+        .filter_map(|op| match op {
+            Op::Chain(Action::Apply { block, digest: ApplyDigest::Compute, .. }) => {
+                Some(block.clone())
+            }
             _ => None,
         })
         .collect();
@@ -62,7 +83,14 @@ fn execute(chain: &dyn Chain, batch: Vec<Action>) -> Vec<Event> {
         _ => chain.verify_digests(&computed).ok().map(Vec::into_iter),
     };
     let mut out = Vec::with_capacity(batch.len());
-    for action in batch {
+    for op in batch {
+        let action = match op {
+            Op::Chain(action) => action,
+            Op::Produce { now_unix } => {
+                produce(chain, now_unix);
+                continue;
+            }
+        };
         match action {
             Action::Apply { token, block, digest, .. } => {
                 let result = match &digest {
@@ -89,15 +117,30 @@ fn execute(chain: &dyn Chain, batch: Vec<Action>) -> Vec<Event> {
     out
 }
 
+/// Builds a block on the tip and stores it; the outcome is only logged (a failure leaves
+/// the chain as it was and the next interval tries again).
+fn produce(chain: &dyn Chain, now_unix: u64) {
+    let stored = chain.produce(now_unix).and_then(|block| {
+        let accepted = chain.accept(&block, DigestSource::Compute)?;
+        Ok((accepted, block.len()))
+    });
+    match stored {
+        Ok((accepted, bytes)) => {
+            tracing::info!(number = accepted.number, digest = %accepted.digest, bytes, "block produced");
+        }
+        Err(error) => tracing::warn!(%error, "block production failed"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use peerd_testkit::chain::ToyChain;
 
     use super::*;
 
-    fn apply(token: u64, chain: &ToyChain, n: u64) -> Action {
+    fn apply(token: u64, chain: &ToyChain, n: u64) -> Op {
         let block = chain.block(n).unwrap().unwrap();
-        Action::Apply { token, number: n, block, digest: ApplyDigest::Compute }
+        Op::Chain(Action::Apply { token, number: n, block, digest: ApplyDigest::Compute })
     }
 
     #[test]
@@ -108,7 +151,7 @@ mod tests {
         let batch = vec![
             apply(1, &served, 2),
             apply(2, &served, 3),
-            Action::DeleteDown { number: 3 },
+            Op::Chain(Action::DeleteDown { number: 3 }),
             apply(3, &served, 3),
             apply(4, &served, 4),
             apply(5, &served, 5),
@@ -135,5 +178,31 @@ mod tests {
             ]
         );
         assert_eq!(local.digest(4).unwrap(), served.digest(4).unwrap());
+    }
+
+    #[test]
+    fn production_is_ordered_with_the_other_operations() {
+        use peerd_bitmark::bitmark_chain::BitmarkChain;
+        use peerd_bitmark::chain::ChainParams;
+
+        let t0 = 1_700_000_000;
+        let store = Arc::new(peerd_store_memory::Store::new());
+        let clock = Arc::new(peerd_api::TokioClock::starting_at(t0));
+        let chain = BitmarkChain::open(store, ChainParams::DEV, clock).unwrap();
+        let ops = vec![
+            Op::Produce { now_unix: t0 },
+            Op::Produce { now_unix: t0 + 1 },
+            Op::Chain(Action::DeleteDown { number: 3 }),
+            Op::Produce { now_unix: t0 + 2 },
+        ];
+        let events = execute(&chain, ops);
+        assert!(matches!(events[..], [Event::DeletedDown { result: Ok(()) }]));
+        assert_eq!(chain.height().unwrap(), 3);
+        let block = chain.block(3).unwrap().unwrap();
+        let header_time = u64::from_le_bytes(block[76..84].try_into().unwrap());
+        assert_eq!(header_time, t0 + 2, "block 3 is the one produced after the delete");
+        // A block the chain refuses (stamped an hour ahead of its clock) is not stored.
+        assert!(execute(&chain, vec![Op::Produce { now_unix: t0 + 3600 }]).is_empty());
+        assert_eq!(chain.height().unwrap(), 3);
     }
 }

@@ -46,6 +46,8 @@ pub(crate) struct Upstream {
     pub(crate) timeout: Duration,
     /// Ids for the upstream tasks' own requests (a range apart from the connector's).
     pub(crate) ids: Arc<AtomicU64>,
+    /// Read the local height on the runtime thread instead of the blocking pool.
+    pub(crate) inline: bool,
 }
 
 impl Upstream {
@@ -55,6 +57,7 @@ impl Upstream {
         tokio::spawn(
             async move {
                 tokio::select! {
+                    biased;
                     () = cancel.cancelled() => {}
                     () = self.run() => {}
                 }
@@ -116,8 +119,12 @@ impl Upstream {
                 return None;
             }
         };
-        let chain = self.chain.clone();
-        let local = tokio::task::spawn_blocking(move || chain.height()).await.ok()?.ok()?;
+        let local = if self.inline {
+            self.chain.height().ok()?
+        } else {
+            let chain = self.chain.clone();
+            tokio::task::spawn_blocking(move || chain.height()).await.ok()?.ok()?
+        };
         let digest = match self.request(Request::Digest(local)).await {
             Ok(Response::Digest(d)) => Some((local, d)),
             _ => None,

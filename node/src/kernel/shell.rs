@@ -1,0 +1,320 @@
+//! The running kernel's state: carries out connector actions, transport events and
+//! handler requests.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use peerd_api::bytes::Bytes;
+use peerd_api::{
+    DialTarget, Mode, NodeRequest, PeerId, Registration, TransportCommand, TransportError,
+    TransportEvent, TransportHandle,
+};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::apply::Op;
+use super::dynamic::{same_peer, RebalanceRequest, SlotChange, Slots};
+use super::{serve, upstream, Kernel};
+use crate::connector::{Action, ChainView, Connector, Event, State, UpstreamKind};
+
+/// One outgoing connection with a running upstream task.
+struct Route {
+    /// Index of its transport.
+    transport: usize,
+    /// What was dialled.
+    target: DialTarget,
+    /// Stops its upstream task.
+    cancel: CancellationToken,
+}
+
+/// The running kernel's state.
+pub(super) struct Shell<'a> {
+    kernel: Kernel,
+    pub(super) connector: Connector,
+    transports: &'a [TransportHandle],
+    event_tx: mpsc::Sender<Event>,
+    ops_tx: mpsc::Sender<Op>,
+    routes: HashMap<PeerId, Route>,
+    slots: Slots,
+    /// Our identity on each transport, never dialled.
+    own: Vec<(String, Bytes)>,
+    /// Targets closed by a release or slot reuse: a late `Connected` for one is closed again.
+    closed: HashSet<(String, Bytes)>,
+    upstream_ids: Arc<AtomicU64>,
+    stop: CancellationToken,
+}
+
+impl<'a> Shell<'a> {
+    pub(super) fn new(
+        connector: Connector,
+        kernel: Kernel,
+        transports: &'a [TransportHandle],
+        event_tx: mpsc::Sender<Event>,
+        ops_tx: mpsc::Sender<Op>,
+        stop: CancellationToken,
+    ) -> Self {
+        let own = transports
+            .iter()
+            .map(|t| (t.name.clone(), Bytes::copy_from_slice(t.local_id.as_bytes())))
+            .collect();
+        Self {
+            slots: Slots::new(kernel.sync.max_dynamic_upstreams),
+            kernel,
+            connector,
+            transports,
+            event_tx,
+            ops_tx,
+            routes: HashMap::new(),
+            own,
+            closed: HashSet::new(),
+            upstream_ids: Arc::new(AtomicU64::new(1 << 48)),
+            stop,
+        }
+    }
+
+    /// Stops every upstream task.
+    pub(super) fn stop(&self) {
+        self.stop.cancel();
+    }
+
+    /// Publishes the mode to handlers.
+    pub(super) fn set_mode(&self, mode: Mode) {
+        tracing::info!(?mode, "mode");
+        self.kernel.mode.set(mode);
+    }
+
+    /// Dials every configured peer (never ourselves).
+    pub(super) async fn dial_statics(&mut self) {
+        for target in self.kernel.statics.clone() {
+            self.dial(target).await;
+        }
+    }
+
+    pub(super) async fn feed(&mut self, event: Event) {
+        let view = ChainView(self.kernel.chain.as_ref());
+        let actions = self.connector.on_event(event, Instant::now(), &view);
+        for action in actions {
+            self.perform(action).await;
+        }
+    }
+
+    async fn perform(&mut self, action: Action) {
+        match action {
+            Action::SetMode(mode) => self.set_mode(mode),
+            Action::Request { id, peer, request } => {
+                let events = self.event_tx.clone();
+                let Some(route) = self.routes.get(&peer) else {
+                    // Answered from a task: this loop is the only reader of `events`.
+                    let result = Err(TransportError::NotConnected(peer));
+                    tokio::spawn(async move { events.send(Event::Response { id, result }).await });
+                    return;
+                };
+                let commands = self.transports[route.transport].commands.clone();
+                let timeout = self.kernel.sync.request_timeout + std::time::Duration::from_secs(1);
+                tokio::spawn(async move {
+                    let result = upstream::ask(&commands, id, peer, request, timeout).await;
+                    let _ = events.send(Event::Response { id, result }).await;
+                });
+            }
+            Action::Apply { .. } | Action::DeleteDown { .. } => {
+                if self.ops_tx.send(Op::Chain(action)).await.is_err() {
+                    tracing::error!("chain worker stopped");
+                }
+            }
+            Action::Reconnect => self.reconnect().await,
+            Action::DropPeer { peer, fault } => {
+                tracing::warn!(%peer, %fault, "invalid block; no longer fetching from it");
+            }
+        }
+    }
+
+    /// Too few upstreams: ask the peer layer for a rebalance, and re-dial every known
+    /// target (configured or dynamic) that has no connection.
+    async fn reconnect(&mut self) {
+        let registered = self.connector.upstreams().iter().filter(|u| u.registered).count();
+        let wanted = self.kernel.sync.min_upstreams;
+        tracing::info!(registered, wanted, "too few upstreams; asking for more");
+        if let Some(rebalance) = &self.kernel.rebalance {
+            if rebalance.try_send(RebalanceRequest { registered, wanted }).is_err() {
+                tracing::debug!("rebalance request dropped: the peer layer is busy or gone");
+            }
+        }
+        let known: Vec<DialTarget> =
+            self.kernel.statics.iter().chain(self.slots.targets()).cloned().collect();
+        for target in known {
+            let connected = self.routes.values().any(|r| r.target == target);
+            if !connected {
+                self.dial(target).await;
+            }
+        }
+    }
+
+    /// Sends a dial to the target's transport; never to ourselves.
+    async fn dial(&mut self, target: DialTarget) {
+        if self.own.iter().any(|(t, k)| same_peer(&target, t, k)) {
+            tracing::warn!(key = ?target.key, "not connecting to ourselves");
+            return;
+        }
+        let Some(t) = self.transports.iter().find(|t| t.name == target.transport) else {
+            tracing::warn!(transport = %target.transport, "no transport for a dial target");
+            return;
+        };
+        self.closed.remove(&(target.transport.clone(), target.key.clone()));
+        let _ = t.commands.send(TransportCommand::Dial(target)).await;
+    }
+
+    /// Closes every connection to `target` and tells the connector.
+    async fn close(&mut self, target: &DialTarget) {
+        self.closed.insert((target.transport.clone(), target.key.clone()));
+        let Some(index) = self.transports.iter().position(|t| t.name == target.transport) else {
+            return;
+        };
+        let mut peers: Vec<PeerId> = self
+            .routes
+            .iter()
+            .filter(|(_, r)| same_peer(&r.target, &target.transport, &target.key))
+            .map(|(p, _)| p.clone())
+            .collect();
+        if peers.is_empty() {
+            // Not connected yet: the transport names a peer by its key.
+            peers.push(PeerId::new(target.key.clone()));
+        }
+        for peer in peers {
+            let commands = &self.transports[index].commands;
+            let _ = commands.send(TransportCommand::Disconnect(peer.clone())).await;
+            if let Some(route) = self.routes.remove(&peer) {
+                route.cancel.cancel();
+                self.feed(Event::Lost { peer }).await;
+            }
+        }
+    }
+
+    /// A request from a handler.
+    pub(super) async fn node_request(&mut self, request: NodeRequest) {
+        match request {
+            NodeRequest::Connect(target) => {
+                match self.slots.connect(target, &self.kernel.statics, &self.own) {
+                    SlotChange::Kept => {}
+                    SlotChange::Connect { close, dial } => {
+                        if let Some(old) = close {
+                            self.close(&old).await;
+                        }
+                        tracing::info!(key = ?dial.key, "dynamic upstream connecting");
+                        self.dial(dial).await;
+                    }
+                }
+            }
+            NodeRequest::Release { transport, key } => {
+                if let Some(old) = self.slots.release(&transport, &key) {
+                    tracing::info!(?key, "dynamic upstream released");
+                    self.close(&old).await;
+                }
+            }
+            NodeRequest::Broadcast(item) => {
+                tracing::debug!(kind = %item.kind, "broadcast is not wired to the transports yet");
+            }
+        }
+    }
+
+    /// The production timer fired: produce if in sync.
+    pub(super) async fn produce(&mut self) {
+        let Some(production) = &self.kernel.production else { return };
+        let standalone = self.kernel.sync.min_upstreams == 0;
+        let in_sync = self.kernel.mode.get() == Mode::Normal
+            && (standalone || self.connector.state() == State::Sampling);
+        if !production.switch.is_on() || !in_sync {
+            return;
+        }
+        let now_unix = self.kernel.clock.unix_now();
+        if self.ops_tx.send(Op::Produce { now_unix }).await.is_err() {
+            tracing::error!("chain worker stopped");
+        }
+    }
+
+    pub(super) async fn transport_event(&mut self, event: TransportEvent) {
+        match event {
+            TransportEvent::Connected { peer, target } => self.connected(peer, target).await,
+            TransportEvent::Disconnected { peer } => {
+                if let Some(route) = self.routes.remove(&peer) {
+                    route.cancel.cancel();
+                }
+                self.feed(Event::Lost { peer }).await;
+            }
+            TransportEvent::Inbound(inbound) => {
+                let chain = self.kernel.chain.clone();
+                let mode = self.kernel.mode.get();
+                let version = self.kernel.version.clone();
+                let me = self.registration(0);
+                let answer = move || {
+                    let response =
+                        serve::answer(chain.as_ref(), mode, &version, &me, inbound.request);
+                    let _ = inbound.reply.send(response);
+                };
+                if self.kernel.inline {
+                    answer();
+                } else {
+                    tokio::task::spawn_blocking(answer);
+                }
+            }
+            TransportEvent::Gossip { .. } | TransportEvent::Listening(_) => {}
+        }
+    }
+
+    fn registration(&self, index: usize) -> Registration {
+        let handle = self.transports.get(index);
+        Registration {
+            chain: self.kernel.chain.name().to_owned(),
+            public_key: handle.map(|t| t.local_id.as_bytes().to_vec().into()).unwrap_or_default(),
+            listeners: handle.map(|t| t.listeners.clone()).unwrap_or_default(),
+            timestamp: self.kernel.clock.unix_now(),
+        }
+    }
+
+    async fn connected(&mut self, peer: PeerId, target: DialTarget) {
+        let Some(index) = self.transports.iter().position(|t| t.name == target.transport) else {
+            let transport = &target.transport;
+            tracing::warn!(%peer, %transport, "connection on an unknown transport");
+            return;
+        };
+        let rank = self
+            .kernel
+            .statics
+            .iter()
+            .position(|s| same_peer(s, &target.transport, &target.key));
+        let closed = self.closed.contains(&(target.transport.clone(), target.key.clone()));
+        if rank.is_none() && closed && !self.slots.holds(&target.transport, &target.key) {
+            // Released while the connection came up.
+            let _ = self.transports[index].commands.send(TransportCommand::Disconnect(peer)).await;
+            return;
+        }
+        if let Some(old) = self.routes.remove(&peer) {
+            old.cancel.cancel(); // a reconnect: register afresh
+        }
+        let kind = match rank {
+            Some(rank) => {
+                self.connector.rank_static(peer.clone(), rank);
+                UpstreamKind::Static
+            }
+            None => UpstreamKind::Dynamic,
+        };
+        let cancel = self.stop.child_token();
+        let route = Route { transport: index, target, cancel: cancel.clone() };
+        self.routes.insert(peer.clone(), route);
+        upstream::Upstream {
+            peer,
+            kind,
+            commands: self.transports[index].commands.clone(),
+            events: self.event_tx.clone(),
+            chain: self.kernel.chain.clone(),
+            clock: self.kernel.clock.clone(),
+            me: self.registration(index),
+            poll_interval: self.kernel.sync.poll_interval,
+            timeout: self.kernel.sync.request_timeout,
+            ids: self.upstream_ids.clone(),
+            inline: self.kernel.inline,
+        }
+        .spawn(cancel);
+    }
+}
