@@ -214,6 +214,25 @@ impl TransportConfig {
         })
     }
 
+    /// Checks the entry as [`TransportConfig::build`] would, without starting anything.
+    ///
+    /// # Errors
+    ///
+    /// The transport's own configuration error, as text.
+    pub fn check(&self, node_name: &str) -> Result<(), String> {
+        let env = TransportEnv {
+            node_name: node_name.to_owned(),
+            memory_net: peerd_transport_memory::MemoryNet::new(0),
+        };
+        match self.build(&env) {
+            Ok(_) | Err(BuildError::NotCompiled { .. }) => Ok(()),
+            Err(BuildError::Transport {
+                source: TransportError::Config { reason, .. }, ..
+            }) => Err(reason),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
     /// Builds the transport, ready to start.
     ///
     /// # Errors

@@ -316,3 +316,13 @@ fn a_value_rejected_by_its_parser_is_quoted() {
     assert_eq!(problems[0].origin, at(4, &file));
     assert!(problems[0].message.starts_with("invalid value \"localhost\""), "{}", problems[0]);
 }
+
+#[test]
+fn a_transport_rejects_its_own_bad_values_at_check_time() {
+    let toml = "[store]\nkind = \"memory\"\n[[transports]]\nkind = \"memory\"\nqueue_limit = 0\n";
+    let (problems, file) = problems(toml);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].key, "transports.0");
+    assert_eq!(problems[0].origin, at(3, &file));
+    assert!(problems[0].message.contains("queue_limit"), "{}", problems[0]);
+}

@@ -36,6 +36,12 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
                 ),
             );
         }
+        if let Err(reason) = transport.check(&config.node.name) {
+            report(
+                &format!("transports.{i}"),
+                format!("invalid {} transport: {reason}", transport.kind()),
+            );
+        }
         if config.transports[..i].iter().any(|t| t.kind() == transport.kind()) {
             report(
                 &key,
