@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use ed25519_dalek::Verifier as _;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha3::{Digest as _, Sha3_256};
 
 use crate::{base58, varint, Fault};
@@ -255,6 +255,14 @@ impl Serialize for Account {
     }
 }
 
+/// Parsed from the Base58 text form.
+impl<'de> Deserialize<'de> for Account {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Account::from_base58(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +290,13 @@ mod tests {
         let account = Account::from_bytes(&bytes).unwrap();
         assert_eq!(account, Account::ed25519([5; 32], true));
         assert_eq!(account.to_bytes()[0], 0x13);
+    }
+
+    #[test]
+    fn json_is_base58() {
+        let account = Account::ed25519([3; 32], true);
+        let json = serde_json::to_string(&account).unwrap();
+        assert_eq!(serde_json::from_str::<Account>(&json).unwrap(), account);
+        assert!(serde_json::from_str::<Account>("\"nope\"").is_err());
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha3::{Digest as _, Sha3_256, Sha3_512};
 
 use crate::Fault;
@@ -86,6 +86,14 @@ impl Serialize for Link {
     }
 }
 
+/// Parsed from display-order hex.
+impl<'de> Deserialize<'de> for Link {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Length of an asset id.
 pub const ASSET_ID_LENGTH: usize = 64;
 
@@ -144,6 +152,14 @@ impl Serialize for AssetId {
     }
 }
 
+/// Parsed from hex.
+impl<'de> Deserialize<'de> for AssetId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +173,7 @@ mod tests {
         assert_eq!(link.to_string().parse::<Link>(), Ok(link));
         assert_eq!("ab".parse::<Link>(), Err(Fault::NotLink));
         assert_eq!(Link::from_slice(&[0; 31]), Err(Fault::NotLink));
+        let json = serde_json::to_string(&link).unwrap();
+        assert_eq!(serde_json::from_str::<Link>(&json).unwrap(), link);
     }
 }
