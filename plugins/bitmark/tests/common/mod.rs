@@ -5,6 +5,7 @@
 //! test does not know fails the test instead of being skipped.
 
 #![allow(dead_code)] // each test binary uses part of this module
+#![allow(unreachable_pub, clippy::print_stdout)] // test support: prints case counts
 
 use std::path::PathBuf;
 
@@ -22,7 +23,10 @@ pub fn vectors_dir() -> PathBuf {
 pub fn cases(file: &str) -> Vec<Value> {
     let path = vectors_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("cannot read vector file {} (set PEERD_VECTORS to the vectors directory): {e}", path.display())
+        panic!(
+            "cannot read vector file {} (set PEERD_VECTORS to the vectors directory): {e}",
+            path.display()
+        )
     });
     let doc: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("vector file {} is not JSON: {e}", path.display()));
@@ -51,7 +55,9 @@ pub fn run(file: &str, mut check: impl FnMut(&str, &Value) -> bool) {
 
 /// Hex field of a case as bytes.
 pub fn hex_field(case: &Value, field: &str) -> Vec<u8> {
-    let text = case[field].as_str().unwrap_or_else(|| panic!("case field {field} is not a string: {case}"));
+    let text = case[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("case field {field} is not a string: {case}"));
     hex::decode(text).unwrap_or_else(|e| panic!("case field {field} is not hex: {e}"))
 }
 
