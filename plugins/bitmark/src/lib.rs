@@ -15,6 +15,7 @@ pub mod digest;
 pub mod fault;
 pub mod genesis;
 pub mod header;
+pub mod inspect;
 pub mod ledger;
 pub mod merkle;
 pub mod payid;

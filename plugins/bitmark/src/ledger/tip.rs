@@ -144,3 +144,83 @@ fn header_at(store: &dyn Store, number: u64) -> Result<Header, ChainError> {
     let block = store.get(BLOCKS, &number_key(number))?.ok_or(Fault::BlockNotFound)?;
     stored_header(number, &block)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use peerd_api::WriteBatch;
+
+    const T: u64 = 1_600_000_000;
+
+    /// A store holding bare headers for blocks 2..=`top`: one minute apart, difficulty 1
+    /// except the blocks given in `bits`.
+    fn headers(top: u64, bits: &[(u64, u64)]) -> peerd_store_memory::Store {
+        let store = peerd_store_memory::Store::new();
+        let mut batch = WriteBatch::new();
+        for n in 2..=top {
+            let header = Header {
+                version: 5,
+                transaction_count: 2,
+                number: n,
+                timestamp: T + n * 60,
+                difficulty_bits: bits
+                    .iter()
+                    .find(|(b, _)| *b == n)
+                    .map_or(difficulty::ONE_BITS, |(_, v)| *v),
+                ..Header::default()
+            };
+            batch.put(BLOCKS, number_key(n), header.pack().to_vec());
+        }
+        store.write(batch).unwrap();
+        store
+    }
+
+    #[test]
+    fn retarget_reads_the_previous_period_and_its_difficulty() {
+        let three = Difficulty::from_value(3.0).bits();
+        let base = Difficulty::from_bits(three).unwrap().value();
+        // Blocks 199..399 took 200 minutes: half the expected 24000 s, so twice as hard.
+        let expected = Difficulty::from_value(difficulty::next_difficulty(12_000, base));
+        let store = headers(450, &[(399, three), (250, three)]);
+        assert_eq!(retarget(&store, 400).unwrap(), expected, "at the re-target block: base 399");
+        assert_eq!(retarget(&store, 450).unwrap(), expected, "inside the period: base 250");
+        // In the first periods the base is block 3 (difficulty 1 here).
+        let first = Difficulty::from_value(difficulty::next_difficulty(197 * 60, 1.0));
+        assert_eq!(retarget(&store, 200).unwrap(), first);
+        let err = retarget(&headers(300, &[]), 400).unwrap_err();
+        assert_eq!(err.to_string(), "block not found");
+    }
+
+    #[test]
+    fn retarget_needs_time_to_pass() {
+        let store = headers(400, &[]);
+        let mut header =
+            Header { version: 5, transaction_count: 2, number: 399, ..Header::default() };
+        header.timestamp = T; // before block 199
+        store.put(BLOCKS, &number_key(399), &header.pack()).unwrap();
+        assert_eq!(retarget(&store, 400).unwrap_err().to_string(), "block end earlier than begin");
+    }
+
+    #[test]
+    fn only_retargeting_chains_leave_difficulty_one() {
+        let three = Difficulty::from_value(3.0).bits();
+        let store = headers(450, &[(250, three), (399, three)]);
+        let tip = Header { version: 5, number: 450, ..Header::default() };
+        assert_eq!(current_difficulty(&store, &ChainParams::DEV, &tip).unwrap(), Difficulty::ONE);
+        assert_eq!(current_difficulty(&store, &ChainParams::LOCAL, &tip).unwrap(), Difficulty::ONE);
+        assert_ne!(
+            current_difficulty(&store, &ChainParams::TESTING, &tip).unwrap(),
+            Difficulty::ONE
+        );
+        let old = Header { version: 4, ..tip };
+        assert_eq!(
+            current_difficulty(&store, &ChainParams::TESTING, &old).unwrap(),
+            Difficulty::ONE
+        );
+        let short = Header { number: 199, ..tip };
+        assert_eq!(
+            current_difficulty(&store, &ChainParams::TESTING, &short).unwrap(),
+            Difficulty::ONE
+        );
+    }
+}

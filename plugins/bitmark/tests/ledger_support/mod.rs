@@ -389,3 +389,15 @@ impl Store for Counting {
         self.inner.stats()
     }
 }
+
+/// A signed block-foundation record of `owner` (test-network payments).
+pub fn foundation(owner: &User, nonce: u64) -> Vec<u8> {
+    let tx = peerd_bitmark::transaction::BlockFoundation {
+        version: 1,
+        payments: payments(),
+        owner: owner.account,
+        nonce,
+        signature: Default::default(),
+    };
+    signed(tx.into(), owner)
+}
