@@ -13,7 +13,8 @@
 //! 4. Full path: proof of work and previous-digest linkage. Pre-verified path: linkage only
 //!    (proof of work was checked with the digest). Fast path: neither, as bitmarkd.
 //! 5. Timestamp: a block older than its predecessor may lag by 14400 s (v1) or 600 s (v ≥ 2).
-//! 6. Transactions ([`super::validate`]), then the merkle root, then the block owner.
+//! 6. Transactions (unpacked, signatures verified, checked against the confirmed ledger),
+//!    then the merkle root, then the block owner.
 //! 7. Every effect, the block, its digest and foundation record, and the undo log go into ONE
 //!    write batch.
 //!
