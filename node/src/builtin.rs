@@ -125,6 +125,12 @@ impl StoreConfig {
         })
     }
 
+    /// [`StoreConfig::path`] for the kinds that have one.
+    #[cfg(any(feature = "sled", feature = "rocksdb"))]
+    fn dir(&self, data_dir: &Path) -> PathBuf {
+        self.path(data_dir).unwrap_or_else(|| data_dir.to_path_buf())
+    }
+
     /// Opens the store. Blocking: call it from `spawn_blocking` in async code.
     ///
     /// # Errors
@@ -132,20 +138,16 @@ impl StoreConfig {
     /// [`BuildError::NotCompiled`] for a kind left out of this build, else the backend's
     /// [`StoreError`] (locked, corrupt or unopenable directory, each naming it).
     pub fn open(&self, data_dir: &Path) -> Result<Arc<dyn Store>, BuildError> {
-        let path = self.path(data_dir);
         let store: Box<dyn Store> = match self {
             #[cfg(feature = "sled")]
             StoreConfig::Sled(c) => {
-                peerd_store_sled::Config { path, ..c.clone() }.build(data_dir)?
+                Box::new(peerd_store_sled::Store::open(&self.dir(data_dir), c)?)
             }
             #[cfg(feature = "rocksdb")]
             StoreConfig::Rocksdb(c) => {
-                peerd_store_rocksdb::Config { path, ..c.clone() }.build(data_dir)?
+                Box::new(peerd_store_rocksdb::Store::open(&self.dir(data_dir), c)?)
             }
-            StoreConfig::Memory(c) => {
-                let _ = path;
-                c.build(data_dir)?
-            }
+            StoreConfig::Memory(c) => c.build(data_dir)?,
             StoreConfig::NotCompiled(n) => return Err(BuildError::not_compiled("store", n)),
         };
         Ok(Arc::from(store))
@@ -357,4 +359,59 @@ fn tagged<S: Serializer, T: Serialize>(s: S, kind: &str, body: &T) -> Result<S::
         map.serialize_entry(k, v)?;
     }
     map.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(feature = "sled")]
+    fn store_paths_are_taken_under_the_data_dir() {
+        let data = Path::new("/srv/peerd");
+        let sled = |path: Option<&str>| {
+            let cfg =
+                peerd_store_sled::Config { path: path.map(PathBuf::from), ..Default::default() };
+            StoreConfig::Sled(cfg).path(data)
+        };
+        assert_eq!(sled(None), Some(data.join("sled")));
+        assert_eq!(sled(Some("db")), Some(data.join("db")));
+        assert_eq!(sled(Some("/elsewhere")), Some(PathBuf::from("/elsewhere")));
+    }
+
+    #[test]
+    fn the_memory_store_opens_without_a_directory() {
+        let store = StoreConfig::Memory(Default::default());
+        assert_eq!(store.path(Path::new("/srv/peerd")), None);
+        assert_eq!(store.open(Path::new("/nonexistent")).unwrap().kind(), "memory");
+    }
+
+    #[test]
+    fn a_kind_left_out_of_the_build_fails_to_open_naming_it() {
+        let absent =
+            NotCompiled { kind: "rocksdb", hint: "rebuild", options: serde_json::json!({}) };
+        let err = StoreConfig::NotCompiled(absent.clone()).open(Path::new("/x")).err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "store kind \"rocksdb\" is not available in this build: rebuild"
+        );
+        let env = TransportEnv {
+            node_name: "n".into(),
+            memory_net: peerd_transport_memory::MemoryNet::new(1),
+        };
+        let err = TransportConfig::NotCompiled(NotCompiled { kind: "zmq", ..absent })
+            .build(&env)
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with("transport kind \"zmq\""), "{err}");
+    }
+
+    #[test]
+    fn registry_refuses_sections_for_unknown_plugins() {
+        let mut sections = BTreeMap::new();
+        sections.insert("ghost".to_owned(), PluginConfig::default());
+        let err = registry(&plugins(), &sections).unwrap_err();
+        assert!(matches!(err, PluginError::Unknown(name) if name == "ghost"));
+        assert!(registry(&plugins(), &BTreeMap::new()).is_ok());
+    }
 }
