@@ -83,6 +83,27 @@ impl KeyRange {
         };
         above && below
     }
+
+    /// The bounds as a half-open interval `[lower, upper)` (`upper` `None` = unbounded), the
+    /// form backends iterate with; `None` when the range holds no key at all (for example
+    /// `start > end`). An inclusive end `e` becomes `e ++ [0]` and an exclusive start `s`
+    /// becomes `s ++ [0]`: those are the next keys in byte order.
+    pub fn half_open(&self) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+        let lower = match &self.start {
+            Bound::Included(s) => s.clone(),
+            Bound::Excluded(s) => [s.as_slice(), &[0]].concat(),
+            Bound::Unbounded => Vec::new(),
+        };
+        let upper = match &self.end {
+            Bound::Included(e) => Some([e.as_slice(), &[0]].concat()),
+            Bound::Excluded(e) => Some(e.clone()),
+            Bound::Unbounded => None,
+        };
+        match &upper {
+            Some(upper) if lower >= *upper => None,
+            _ => Some((lower, upper)),
+        }
+    }
 }
 
 /// The smallest key greater than every key starting with `prefix`, if one exists.
@@ -305,5 +326,36 @@ mod tests {
         assert!(!r.contains(&[1, 0xfe, 9]));
         assert_eq!(prefix_successor(&[0xff, 0xff]), None);
         assert_eq!(KeyRange::prefix(&[0xff]).end, Bound::Unbounded);
+    }
+
+    fn open_closed(start: u8, end: u8) -> KeyRange {
+        let (start, end) = (Bound::Excluded(vec![start]), Bound::Included(vec![end]));
+        KeyRange { start, end, reverse: false }
+    }
+
+    #[test]
+    fn half_open_matches_contains() {
+        let ranges = [
+            KeyRange::all(),
+            KeyRange::between([1], [3]),
+            KeyRange::between([3], [1]),
+            KeyRange::between([2], [2]),
+            KeyRange::prefix(&[1, 0xff]),
+            open_closed(1, 2).rev(),
+            open_closed(2, 2),
+        ];
+        let keys: [&[u8]; 9] =
+            [&[], &[0], &[1], &[1, 0], &[1, 0xff], &[1, 0xff, 7], &[2], &[2, 0], &[3]];
+        for range in &ranges {
+            let half = range.half_open();
+            for key in keys {
+                let inside = half.as_ref().is_some_and(|(lo, hi)| {
+                    key >= lo.as_slice() && hi.as_ref().is_none_or(|hi| key < hi.as_slice())
+                });
+                assert_eq!(inside, range.contains(key), "{range:?} {key:?}");
+            }
+        }
+        assert_eq!(KeyRange::between([3], [1]).half_open(), None);
+        assert_eq!(KeyRange::between([2], [2]).half_open(), None);
     }
 }
