@@ -62,6 +62,39 @@ pub enum Command {
     /// Look into the store.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Decode bitmarkd bytes (blocks, headers, transactions, addresses) to JSON.
+    #[command(subcommand)]
+    Inspect(InspectCommand),
+}
+
+/// `peerd inspect …`: hex (or `@FILE` holding hex or raw bytes) in, JSON out. Invalid input
+/// exits non-zero with bitmarkd's fault text.
+#[derive(Debug, Subcommand)]
+pub enum InspectCommand {
+    /// A packed block: header, transactions and the computed digest (--chain picks the
+    /// digest: Argon2d for bitmark/testing/local, SHA3-256 for dev).
+    Block {
+        /// Hex bytes, or @FILE.
+        input: String,
+    },
+    /// A 100-byte block header.
+    Header {
+        /// Hex bytes, or @FILE.
+        input: String,
+    },
+    /// One packed transaction record.
+    Tx {
+        /// Hex bytes, or @FILE.
+        input: String,
+        /// Accounts are test-network accounts.
+        #[arg(long)]
+        testnet: bool,
+    },
+    /// Packed listener addresses (bitmarkd's 7- and 19-byte records).
+    Address {
+        /// Hex bytes, or @FILE.
+        input: String,
+    },
 }
 
 /// `peerd config …`.

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod connector;
 pub mod db;
+pub mod inspect;
 pub mod kernel;
 pub mod lockfile;
 pub mod logging;

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use peerd_node::cli::{Cli, Command, ConfigCommand, DbCommand, Global};
 use peerd_node::config::{self, ConfigError, Loaded};
-use peerd_node::{builtin, db, logging, run};
+use peerd_node::{builtin, db, inspect, logging, run};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
@@ -61,6 +61,17 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let loaded = load(&cli.global)?;
             let inspection = db::inspect(&loaded.config)?;
             print(&if json { inspection.json() + "\n" } else { inspection.table() })
+        }
+        Command::Inspect(command) => {
+            // --chain wins; else the configured chain. Inspecting bytes needs no valid store
+            // or transport section, so a config that fails to load falls back to the default.
+            let chain = match &cli.global.chain {
+                Some(chain) => chain.clone(),
+                None => load(&cli.global)
+                    .map(|l| l.config.node.chain.as_str().to_owned())
+                    .unwrap_or_else(|_| config::ChainName::Dev.as_str().to_owned()),
+            };
+            print(&inspect::run(&command, &chain)?)
         }
     }
 }

@@ -237,3 +237,26 @@ fn db_inspect_lists_columns_with_counts_and_sizes() {
     let table = text(&out.stdout);
     assert!(table.lines().any(|l| l.starts_with("a.blocks") && l.ends_with(" 32")), "{table}");
 }
+
+#[test]
+fn inspect_prints_json_or_the_bitmarkd_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_ok(peerd(dir.path()).args([
+        "inspect",
+        "address",
+        "1304d200000000000000000000ffff7f0000011304d200000000000000000000000000000001",
+    ]));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["listeners"][0]["address"], "127.0.0.1:1234");
+    assert_eq!(json["listeners"][1]["address"], "[::1]:1234");
+
+    for (args, fault) in [
+        (&["inspect", "header", "0102"][..], "invalid block header size"),
+        (&["inspect", "tx", "00"][..], "not transaction pack"),
+        (&["inspect", "address", "05"][..], "invalid ip address"),
+    ] {
+        let out = peerd(dir.path()).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(text(&out.stderr).contains(fault), "{args:?}: {}", text(&out.stderr));
+    }
+}
