@@ -5,18 +5,24 @@ use std::thread;
 
 use peerd_api::{Store, WriteBatch};
 
-use super::{get_u64, Harness, A, B, LOG};
+use super::{get_u64, Harness, A, B, C, LOG};
 
 const READERS: u64 = 3;
 /// The writer writes at least this many batches...
-const MIN_BATCHES: u64 = 300;
+const MIN_BATCHES: u64 = 1000;
 /// ...and keeps writing until every reader has done this many rounds, so reads and
 /// writes overlap however the threads are scheduled.
-const MIN_ROUNDS: u64 = 100;
+const MIN_ROUNDS: u64 = 500;
+/// Writes each batch makes between the two counters: a backend that applied a batch
+/// one write at a time would show the gap for longer.
+const FILLER: u8 = 16;
 
 fn write_counter(store: &dyn Store, n: u64) {
     let mut batch = WriteBatch::new();
     batch.put(A, "counter", n.to_be_bytes()).put(LOG, n.to_be_bytes(), "");
+    for i in 0..FILLER {
+        batch.put(C, [i], n.to_be_bytes());
+    }
     batch.put(B, "counter", n.to_be_bytes());
     store.write(batch).expect("writer: write batch");
 }
@@ -33,6 +39,9 @@ fn read_until_done(store: &dyn Store, done: &AtomicBool, rounds: &AtomicU64) {
         let b2 = get_u64(store, B, b"counter");
         let a2 = get_u64(store, A, b"counter");
         assert!(a2 >= b2, "read B = {b2} then A = {a2}: A lags a batch that set both");
+        let first = get_u64(store, C, &[0]);
+        let last = get_u64(store, C, &[FILLER - 1]);
+        assert!(last >= first, "read C[0] = {first} then C[{}] = {last}", FILLER - 1);
         let (last, _) = store.last(LOG).expect("last").expect("log is never empty");
         let logged = u64::from_be_bytes(last.as_slice().try_into().expect("8-byte key"));
         let a3 = get_u64(store, A, b"counter");

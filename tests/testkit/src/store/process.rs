@@ -13,14 +13,17 @@ use super::{get_u64, keys, Harness, A, B, C, CHILD_ENV, DIR_ENV, LOG};
 
 /// Prefix of the lines a child writes for its parent.
 const TAG: &str = "peerd-testkit:";
-/// The crash child flushes (and reports) every this many batches.
-const FLUSH_EVERY: u64 = 25;
-/// The parent kills the crash child once it has reported this many flushed batches.
-const KILL_AFTER: u64 = 100;
+/// The crash child flushes (and reports) every this many batches...
+const FLUSH_EVERY: u64 = 100;
+/// ...and the parent kills it when it reports having written this many batches (past
+/// two flushes, and far enough past the last one that unflushed writes have filled
+/// whole write buffers: a kill then lands in the middle of backend I/O).
+const KILL_AT: u64 = 270;
 /// The crash child stops here if nobody kills it (the parent is gone or broken).
 const MAX_BATCHES: u64 = 1_000_000;
-/// Size of the value each crash batch writes to column C.
-const BLOB: usize = 4096;
+/// Size of the value each crash batch writes to column C: 100 batches write about
+/// 800 KiB, more than one of sled's 512 KiB log buffers.
+const BLOB: usize = 8192;
 
 /// A child process that is killed (SIGKILL on Unix) and reaped when dropped, so a failing
 /// parent never leaves it behind.
@@ -100,6 +103,8 @@ fn crash_child(h: &Harness<'_>) {
             if !report(&format!("flushed {n}")) {
                 return;
             }
+        } else if !report(&format!("wrote {n}")) {
+            return;
         }
     }
 }
@@ -112,10 +117,16 @@ pub fn crash_keeps_whole_batches(h: &Harness<'_>) {
     }
     let mut child = ChildGuard::spawn(h, |_| {});
     let mut flushed = 0;
-    while flushed < KILL_AFTER {
+    loop {
         let report = child.next_report();
-        let n = report.strip_prefix("flushed ").and_then(|n| n.parse().ok());
-        flushed = n.unwrap_or_else(|| panic!("unexpected report {report:?}"));
+        let (what, n) = report.split_once(' ').unwrap_or_else(|| panic!("report {report:?}"));
+        let n: u64 = n.parse().unwrap_or_else(|_| panic!("report {report:?}"));
+        match what {
+            "flushed" => flushed = n,
+            "wrote" if n >= KILL_AT => break,
+            "wrote" => {}
+            _ => panic!("unexpected report {report:?}"),
+        }
     }
     child.kill();
 
