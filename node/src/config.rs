@@ -81,6 +81,24 @@ pub struct Config {
     pub sync: SyncConfig,
     /// `[http]`: the HTTP API (off unless `listen` is set).
     pub http: HttpConfig,
+    /// `[producer]`: local block production (`dev` and `local` chains only).
+    pub producer: ProducerConfig,
+}
+
+/// The `[producer]` section: whether this node builds blocks, and how often.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProducerConfig {
+    /// Build blocks on the local tip (only on the `dev` and `local` chains).
+    pub enabled: bool,
+    /// Seconds between two blocks.
+    pub interval: u64,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        Self { enabled: false, interval: 10 }
+    }
 }
 
 /// The `[node]` section.
@@ -161,6 +179,7 @@ impl Default for Config {
             handlers: BTreeMap::new(),
             sync: SyncConfig::default(),
             http: HttpConfig::default(),
+            producer: ProducerConfig::default(),
         }
     }
 }

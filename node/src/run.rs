@@ -10,15 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use peerd_api::{
-    Registry, Store, StoreError, TransportContext, TransportEvent, TransportHandle,
-    CHANNEL_CAPACITY,
+    Chain, Registry, Store, StoreError, SystemClock, TransportContext, TransportEvent,
+    TransportHandle, CHANNEL_CAPACITY,
 };
+use peerd_bitmark::bitmark_chain::BitmarkChain;
+use peerd_bitmark::chain::ChainParams;
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::builtin::{self, BuildError, TransportEnv};
 use crate::config::Config;
+use crate::kernel::{Kernel, ProducerSwitch, Production};
 use crate::lockfile::{DataDirLock, LockError};
 
 /// How long shutdown waits for the transports to stop before closing the store anyway.
@@ -40,6 +43,9 @@ pub enum RunError {
     /// Flushing the store at shutdown failed: the last writes may not be on disk.
     #[error("flushing the store at shutdown: {0}")]
     Flush(#[source] StoreError),
+    /// The chain could not be opened on the store (unknown chain, unreadable ledger).
+    #[error("chain: {0}")]
+    Chain(String),
     /// A blocking store task panicked.
     #[error("store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -88,7 +94,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
 
     let stopped: Vec<Arc<Notify>> = transports.iter().map(|t| t.stopped.clone()).collect();
     let mut parts = Parts { config, store, registry, transports, events };
-    kernel(&mut parts, &shutdown).await;
+    let outcome = kernel(&mut parts, &shutdown).await;
     info!("shutting down");
 
     let mut waits: Vec<_> = stopped.iter().map(|n| Box::pin(n.notified())).collect();
@@ -118,29 +124,33 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
     .await?
     .map_err(RunError::Flush)?;
     drop(lock);
+    outcome?;
     info!("peerd stopped");
     Ok(())
 }
 
 /// The kernel's loop. Returns when `shutdown` is cancelled.
-async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) {
-    // kernel starts here: build the `Chain` for `parts.config.node.chain` on `parts.store`,
-    // the connector from `parts.config.sync`, dispatch gossip to `parts.registry`, and drive
-    // them from the transport events below. Until the connector lands the node serves
-    // nobody: an inbound request's reply slot is dropped, which its transport answers
-    // with an error, and other events are only logged.
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            event = parts.events.recv() => match event {
-                Some(event) => debug!(?event, "transport event ignored: no kernel yet"),
-                None => {
-                    shutdown.cancelled().await;
-                    return;
-                }
-            },
-        }
+async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) -> Result<(), RunError> {
+    let config = &parts.config;
+    let params = ChainParams::by_name(config.node.chain.as_str())
+        .ok_or_else(|| RunError::Chain(format!("unknown chain {}", config.node.chain)))?;
+    let store = parts.store.clone();
+    let chain = tokio::task::spawn_blocking(move || {
+        BitmarkChain::open(store, params, Arc::new(SystemClock))
+    })
+    .await?
+    .map_err(|e| RunError::Chain(e.to_string()))?;
+    let chain: Arc<dyn Chain> = Arc::new(chain);
+    info!(height = chain.height().map_err(|e| RunError::Chain(e.to_string()))?, "chain opened");
+
+    let mut kernel =
+        Kernel::new(chain, config.sync.clone()).with_version(VERSION).with_seed(rand::random());
+    if config.producer.enabled {
+        let interval = Duration::from_secs(config.producer.interval);
+        kernel = kernel.with_producer(Production::new(interval, ProducerSwitch::new(true)));
     }
+    kernel.run(&parts.transports, &mut parts.events, shutdown).await;
+    Ok(())
 }
 
 fn start_transports(

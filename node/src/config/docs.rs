@@ -42,6 +42,7 @@ pub(crate) const SECTIONS: &[(&str, &str)] = &[
     ),
     ("sync", "The connector: how peers are polled, elected and synced from (bitmarkd's constants)."),
     ("http", "The HTTP API. Off unless `listen` is set."),
+    ("producer", "Local block production, for test networks on the dev and local chains."),
 ];
 
 /// Every key, by scope.
@@ -73,6 +74,8 @@ pub(crate) const KEYS: &[Doc] = &[
     doc("sync.fetch_window", "Blocks requested at once across the upstreams of the winning chain."),
     doc("sync.max_buffered_bytes", "Upper bound on fetched but not yet applied block bytes held in memory."),
     doc("sync.fork_walk_batch", "Digests asked at once while walking down to a fork point."),
+    doc("producer.enabled", "Build blocks on the local tip while in sync (dev and local chains only)."),
+    doc("producer.interval", "Seconds between two produced blocks."),
     unset("http.listen", "Address of the HTTP API, e.g. \"127.0.0.1:2131\"; unset means no HTTP server.", "\"127.0.0.1:2131\""),
 ];
 

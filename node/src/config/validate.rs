@@ -19,6 +19,7 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
     };
     check_node(config, &mut report);
     check_sync(config, &mut report);
+    check_producer(config, &mut report);
     if let StoreConfig::NotCompiled(absent) = &config.store {
         report(
             "store.kind",
@@ -61,6 +62,23 @@ fn check_node(config: &Config, report: &mut impl FnMut(&str, String)) {
     }
     if config.node.data_dir.as_os_str().is_empty() {
         report("node.data_dir", "invalid value \"\": must name a directory".into());
+    }
+}
+
+fn check_producer(config: &Config, report: &mut impl FnMut(&str, String)) {
+    use super::ChainName;
+    let producer = &config.producer;
+    if producer.enabled && !matches!(config.node.chain, ChainName::Dev | ChainName::Local) {
+        report(
+            "producer.enabled",
+            format!(
+                "block production is only possible on the dev and local chains, not on {}",
+                config.node.chain
+            ),
+        );
+    }
+    if producer.interval < 1 {
+        report("producer.interval", "value 0 is out of range: allowed 1 or more seconds".into());
     }
 }
 
