@@ -2,7 +2,7 @@
 //!
 //! bitmarkd fetches 200 blocks per 15 s tick from the election winner alone. peerd keeps a
 //! window of `fetch_window` block numbers in flight across every member of the winning vote
-//! group (least-loaded first, round-robin among equals), holds replies in a reorder buffer
+//! group (least-loaded first, round-robin among equals, at most [`MAX_PER_PEER`] each), holds replies in a reorder buffer
 //! and releases them to the shell strictly in order. Fetched-but-unapplied bytes (buffer
 //! plus blocks handed to the shell) stay under `max_buffered_bytes`: no request is sent
 //! while the buffer is full, a reply that does not fit pushes out higher-numbered buffered
@@ -15,6 +15,9 @@
 //! or below the pivot) the digest of block `n` is taken from block `n + 1`'s header, and
 //! every `forgery_check_every` applied blocks a random recent block's digest is checked
 //! against the winner's `H`; blocks above the pivot are applied with the digest computed.
+//! Checks do not wait for each other: the checker's `H` answers queue behind its block
+//! requests, and skipping checks while one is outstanding would check far fewer blocks than
+//! bitmarkd's one per `forgery_check_every`. The session ends only when every check passed.
 //!
 //! Known limit: group members agree on the block at *our* height, not necessarily above
 //! it. If one member sits on a short fork above our height, the block after its last one
@@ -32,6 +35,22 @@ use tokio::time::Instant;
 
 use super::upstream::Upstreams;
 use super::{Action, ApplyDigest, ApplyFailure, Ids, LocalChain, SyncConfig};
+
+/// Most block requests outstanding at one upstream. Transports run one request at a time
+/// per connection (bitmarkd's REQ discipline) and queue the rest in a bounded queue (256 on
+/// the memory transport); more than a few dozen queued requests add latency, not speed,
+/// and a full queue would fail requests for no fault of the peer.
+pub(crate) const MAX_PER_PEER: usize = 64;
+
+/// Who can serve a block.
+enum Pick {
+    /// This member.
+    Peer(PeerId),
+    /// Members can, but each has `MAX_PER_PEER` requests outstanding: wait for replies.
+    Busy,
+    /// No member can (none has it, or each failed on it).
+    Nobody,
+}
 
 /// A block request on the wire.
 #[derive(Clone, Debug)]
@@ -94,7 +113,7 @@ pub(crate) struct Fetch {
     largest: usize,
     failed: HashMap<u64, Vec<PeerId>>,
     applied: u64,
-    check: Option<Check>,
+    checks: Vec<Check>,
     round_robin: usize,
 }
 
@@ -125,7 +144,7 @@ impl Fetch {
             largest: 0,
             failed: HashMap::new(),
             applied: 0,
-            check: None,
+            checks: Vec::new(),
             round_robin: 0,
         }
     }
@@ -153,12 +172,12 @@ impl Fetch {
     /// The earliest request deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let blocks = self.outstanding.values().map(|p| p.deadline);
-        blocks.chain(self.check.as_ref().map(|c| c.deadline)).min()
+        blocks.chain(self.checks.iter().map(|c| c.deadline)).min()
     }
 
     /// True if `id` is one of this session's requests.
     pub(crate) fn owns(&self, id: RequestId) -> bool {
-        self.outstanding.contains_key(&id) || self.check.as_ref().is_some_and(|c| c.id == id)
+        self.outstanding.contains_key(&id) || self.checks.iter().any(|c| c.id == id)
     }
 
     /// Sends requests until the window or the byte budget is full.
@@ -181,10 +200,14 @@ impl Fetch {
                 None if self.next_new <= self.target => self.next_new,
                 None => break,
             };
-            let Some(peer) = self.pick(number, ups) else {
-                return Progress::Failed(format!(
-                    "no upstream of the group can serve block {number}"
-                ));
+            let peer = match self.pick(number, ups) {
+                Pick::Peer(peer) => peer,
+                Pick::Busy => break,
+                Pick::Nobody => {
+                    return Progress::Failed(format!(
+                        "no upstream of the group can serve block {number}"
+                    ))
+                }
             };
             if !self.retry.remove(&number) {
                 self.next_new += 1;
@@ -198,7 +221,7 @@ impl Fetch {
     }
 
     /// The least-loaded group member that may serve `number`, round-robin among equals.
-    fn pick(&mut self, number: u64, ups: &Upstreams) -> Option<PeerId> {
+    fn pick(&mut self, number: u64, ups: &Upstreams) -> Pick {
         let failed = self.failed.get(&number);
         let n = self.group.len();
         let mut best: Option<(usize, usize)> = None;
@@ -215,14 +238,19 @@ impl Fetch {
                 best = Some((i, load));
             }
         }
-        let (i, _) = best?;
-        self.round_robin = i + 1;
-        Some(self.group[i].clone())
+        match best {
+            None => Pick::Nobody,
+            Some((_, load)) if load >= MAX_PER_PEER => Pick::Busy,
+            Some((i, _)) => {
+                self.round_robin = i + 1;
+                Pick::Peer(self.group[i].clone())
+            }
+        }
     }
 
     fn progress(&self) -> Progress {
         let finished = self.next_release > self.target && self.outstanding.is_empty();
-        if finished && self.held_blocks() == 0 && self.check.is_none() {
+        if finished && self.held_blocks() == 0 && self.checks.is_empty() {
             Progress::Done
         } else {
             Progress::Running
@@ -239,7 +267,8 @@ impl Fetch {
         ids: &mut Ids,
         out: &mut Vec<Action>,
     ) -> Progress {
-        if let Some(check) = self.check.take_if(|c| c.id == id) {
+        if let Some(at) = self.checks.iter().position(|c| c.id == id) {
+            let check = self.checks.swap_remove(at);
             return self.on_check(check, result, local);
         }
         let Some(pending) = self.outstanding.remove(&id) else { return self.progress() };
@@ -284,7 +313,10 @@ impl Fetch {
                 tracing::warn!(number, local = %d, %remote, "potential block forgery");
                 Progress::Forgery { from: self.start }
             }
-            Some(_) => self.progress(),
+            Some(_) => {
+                tracing::debug!(number = check.number, "forgery check passed");
+                self.progress()
+            }
         }
     }
 
@@ -354,11 +386,7 @@ impl Fetch {
             Ok(accepted) => {
                 self.applied += 1;
                 let every = cfg.forgery_check_every.max(1);
-                if done.fast
-                    && self.fast
-                    && self.applied.is_multiple_of(every)
-                    && self.check.is_none()
-                {
+                if done.fast && self.fast && self.applied.is_multiple_of(every) {
                     self.start_check(accepted.number, every, cfg, ids, now, out);
                 }
             }
@@ -397,9 +425,10 @@ impl Fetch {
             self.group.first()
         };
         let Some(peer) = peer.cloned() else { return };
+        tracing::debug!(number, %peer, "forgery check");
         let id = ids.request();
         out.push(Action::Request { id, peer, request: Request::Digest(number) });
-        self.check = Some(Check { id, number, deadline: now + cfg.request_timeout });
+        self.checks.push(Check { id, number, deadline: now + cfg.request_timeout });
     }
 
     /// After block `number` failed: everything from it on is fetched or released again.
@@ -449,7 +478,7 @@ impl Fetch {
 
     /// Expires overdue requests: blocks are retried elsewhere, a forgery check fails.
     pub(crate) fn expire(&mut self, now: Instant) -> Progress {
-        if self.check.as_ref().is_some_and(|c| c.deadline <= now) {
+        if self.checks.iter().any(|c| c.deadline <= now) {
             return Progress::Failed("forgery check timed out".into());
         }
         let overdue: Vec<RequestId> =

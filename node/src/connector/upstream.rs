@@ -71,9 +71,7 @@ impl Upstreams {
                 let rank = self.rank_of(&upstream.peer);
                 self.list
                     .iter()
-                    .position(|u| {
-                        u.kind == UpstreamKind::Dynamic || self.rank_of(&u.peer) > rank
-                    })
+                    .position(|u| u.kind == UpstreamKind::Dynamic || self.rank_of(&u.peer) > rank)
                     .unwrap_or(self.list.len())
             }
             UpstreamKind::Dynamic => self.list.len(),
@@ -92,8 +90,7 @@ impl Upstreams {
         let statics = self.list.iter().take_while(|u| u.kind == UpstreamKind::Static).count();
         let ranks = &self.ranks;
         // Stable: unranked statics keep their registration order.
-        self.list[..statics]
-            .sort_by_key(|u| ranks.get(&u.peer).copied().unwrap_or(usize::MAX));
+        self.list[..statics].sort_by_key(|u| ranks.get(&u.peer).copied().unwrap_or(usize::MAX));
     }
 
     /// Marks `peer` unregistered and forgets its height (bitmarkd's `ResetServer`).

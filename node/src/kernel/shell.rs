@@ -278,11 +278,8 @@ impl<'a> Shell<'a> {
             tracing::warn!(%peer, %transport, "connection on an unknown transport");
             return;
         };
-        let rank = self
-            .kernel
-            .statics
-            .iter()
-            .position(|s| same_peer(s, &target.transport, &target.key));
+        let rank =
+            self.kernel.statics.iter().position(|s| same_peer(s, &target.transport, &target.key));
         let closed = self.closed.contains(&(target.transport.clone(), target.key.clone()));
         if rank.is_none() && closed && !self.slots.holds(&target.transport, &target.key) {
             // Released while the connection came up.

@@ -161,3 +161,47 @@ fn an_upstream_lost_mid_fetch_is_replaced_by_the_others() {
     assert!(block_requests(&net, mark).iter().all(|(p, _)| *p != id("p1")));
     assert_eq!(net.local.digest(300).unwrap(), a.digest(300).unwrap());
 }
+
+#[test]
+fn forgery_checks_do_not_wait_for_each_other() {
+    let cfg = SyncConfig {
+        fast_sync: true,
+        fast_sync_pivot: 50, // target 300: blocks up to 250 take the fast path
+        forgery_check_every: 10,
+        ..config()
+    };
+    let (mut net, a) = fetching(cfg);
+    // The checker answers no digest until every block is in: checks pile up.
+    while let Some(i) = net.pending.iter().position(|(_, _, r)| matches!(r, Request::Block(_))) {
+        net.answer_at(i);
+        run_ops(&mut net);
+    }
+    // (Digests of blocks up to 10 were asked by the fork walk, which stopped at 10.)
+    let checks: Vec<u64> = net
+        .pending
+        .iter()
+        .filter_map(|(_, p, r)| match r {
+            Request::Digest(n) if *p == id("p1") => Some(*n).filter(|n| *n > 10),
+            other => panic!("unexpected request {other:?}"),
+        })
+        .collect();
+    let fast = net.applied.iter().filter(|&&n| n <= 250).count();
+    assert_eq!(checks.len(), fast / 10, "one check per 10 fast blocks, none skipped");
+    assert!(checks.windows(2).all(|w| w[0] < w[1] && w[1] - w[0] < 20), "{checks:?}");
+    assert_eq!(net.c.state(), State::FetchBlocks, "the session waits for its checks");
+    net.settle();
+    assert_eq!(net.c.state(), State::HighestBlock, "every check passed: the session is done");
+    assert_eq!(net.local.digest(300).unwrap(), a.digest(300).unwrap());
+}
+
+#[test]
+fn no_upstream_gets_more_than_its_share_of_a_wide_window() {
+    let (mut net, a) = fetching(SyncConfig { fetch_window: 256, ..config() });
+    let asked = block_requests(&net, 0);
+    assert_eq!(asked.len(), 3 * 64, "64 per member of the group, not the whole window");
+    for name in GROUP {
+        assert_eq!(asked.iter().filter(|(p, _)| *p == id(name)).count(), 64, "{name}");
+    }
+    net.settle();
+    assert_eq!(net.local.digest(300).unwrap(), a.digest(300).unwrap());
+}

@@ -1,0 +1,137 @@
+//! Adversaries: chains that serve something other than what they store.
+//!
+//! These wrap a real chain and change only what the node *serves*; the kernel under test is
+//! unchanged. They are the peers a real network may contain, not mocks of the node.
+
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use peerd_api::bytes::Bytes;
+use peerd_api::{Accepted, BlockMeta, Chain, ChainError, Digest, DigestSource};
+
+/// Offset of the previous-block digest in a bitmark header (version 2, count 2, number 8).
+const PREVIOUS_AT: usize = 12;
+
+/// A chain that serves forged blocks: for each block of `range` it answers `B(n)` with the
+/// block whose header's previous-digest field is altered. Everything else (`N`, `H(n)`, its
+/// own applies) is honest, so it votes with the honest majority.
+///
+/// A node in bitmarkd's fast sync takes the digest of block `n − 1` from block `n`'s
+/// previous-digest field, so it stores a wrong digest for every block before a forged one;
+/// only the random forgery check (`H(h)` asked of the winner) can tell.
+pub struct Forger {
+    inner: Arc<dyn Chain>,
+    range: RangeInclusive<u64>,
+}
+
+impl Forger {
+    /// Forges the blocks of `range` served by `inner`.
+    pub fn new(inner: Arc<dyn Chain>, range: RangeInclusive<u64>) -> Self {
+        Self { inner, range }
+    }
+}
+
+impl Chain for Forger {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn genesis_digest(&self) -> Digest {
+        self.inner.genesis_digest()
+    }
+    fn height(&self) -> Result<u64, ChainError> {
+        self.inner.height()
+    }
+    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
+        self.inner.digest(number)
+    }
+    fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
+        let block = self.inner.block(number)?;
+        if !self.range.contains(&number) {
+            return Ok(block);
+        }
+        Ok(block.map(|b| {
+            let mut forged = b.to_vec();
+            if let Some(byte) = forged.get_mut(PREVIOUS_AT) {
+                *byte ^= 0x5a;
+            }
+            Bytes::from(forged)
+        }))
+    }
+    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
+        self.inner.meta(block)
+    }
+    fn accept(&self, block: &[u8], digest: DigestSource<'_>) -> Result<Accepted, ChainError> {
+        self.inner.accept(block, digest)
+    }
+    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
+        self.inner.verify_digests(blocks)
+    }
+    fn delete_down(&self, number: u64) -> Result<(), ChainError> {
+        self.inner.delete_down(number)
+    }
+    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
+        self.inner.prefers(candidate, current)
+    }
+    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
+        self.inner.produce(now_unix)
+    }
+}
+
+/// A chain that records the lowest block it was asked to delete down to, so that a test
+/// can assert fork protection held (the chain never deleted below a bound).
+pub struct DeleteWatch {
+    inner: Arc<dyn Chain>,
+    lowest: std::sync::Mutex<Option<u64>>,
+}
+
+impl DeleteWatch {
+    /// Watches `inner`.
+    pub fn new(inner: Arc<dyn Chain>) -> Self {
+        Self { inner, lowest: std::sync::Mutex::new(None) }
+    }
+
+    /// The lowest `delete_down` argument seen, if any.
+    pub fn lowest_delete(&self) -> Option<u64> {
+        *self.lowest.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Chain for DeleteWatch {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn genesis_digest(&self) -> Digest {
+        self.inner.genesis_digest()
+    }
+    fn height(&self) -> Result<u64, ChainError> {
+        self.inner.height()
+    }
+    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
+        self.inner.digest(number)
+    }
+    fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
+        self.inner.block(number)
+    }
+    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
+        self.inner.meta(block)
+    }
+    fn accept(&self, block: &[u8], digest: DigestSource<'_>) -> Result<Accepted, ChainError> {
+        self.inner.accept(block, digest)
+    }
+    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
+        self.inner.verify_digests(blocks)
+    }
+    fn delete_down(&self, number: u64) -> Result<(), ChainError> {
+        {
+            let mut lowest = self.lowest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *lowest = Some(lowest.map_or(number, |l| l.min(number)));
+        }
+        self.inner.delete_down(number)
+    }
+    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
+        self.inner.prefers(candidate, current)
+    }
+    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
+        self.inner.produce(now_unix)
+    }
+}
