@@ -1,0 +1,306 @@
+//! The socket thread: owns the ZeroMQ context and every socket (listeners, upstreams and
+//! their monitors, publishers), polls them together with a wake-up pipe, and never blocks
+//! on anything but `zmq_poll`.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use peerd_api::{Addr, CancellationToken, DialTarget, PeerId, TransportError, TransportEvent};
+use peerd_bitmark::address::unpack46;
+use tokio::sync::mpsc;
+
+use crate::bridge::{FromThread, ToThread, Waker};
+use crate::keys::KeyPair;
+use crate::socket;
+use crate::upstream::{Limits, Upstream};
+
+/// Longest poll: the thread re-checks its stop token at least this often.
+const MAX_POLL: Duration = Duration::from_secs(1);
+/// Poll period while the kernel has no room for events.
+const BACKLOG_POLL: Duration = Duration::from_millis(5);
+
+/// Everything the socket thread owns.
+pub(crate) struct Io {
+    pub(crate) ctx: zmq::Context,
+    pub(crate) chain: String,
+    pub(crate) keys: KeyPair,
+    pub(crate) limits: Limits,
+    pub(crate) prefer_ipv6: bool,
+    pub(crate) heartbeat: Duration,
+    pub(crate) routers: Vec<zmq::Socket>,
+    pub(crate) publishers: Vec<zmq::Socket>,
+    pub(crate) upstreams: HashMap<PeerId, Upstream>,
+    pub(crate) inbox: mpsc::Receiver<ToThread>,
+    pub(crate) outbox: mpsc::Sender<FromThread>,
+    /// Events and requests waiting for room in `outbox`.
+    pub(crate) backlog: VecDeque<FromThread>,
+    pub(crate) wake: UnixStream,
+    pub(crate) waker: Arc<Waker>,
+    pub(crate) stop: CancellationToken,
+    pub(crate) last_publish: Instant,
+    pub(crate) monitor_seq: u64,
+}
+
+/// Which sockets a poll found ready.
+struct Ready {
+    wake: bool,
+    routers: Vec<usize>,
+    /// Upstreams with a readable socket (`.1`) and/or monitor (`.2`).
+    upstreams: Vec<(PeerId, bool, bool)>,
+}
+
+impl Io {
+    /// Runs until the stop token is cancelled, then fails what it holds and closes every
+    /// socket (the context terminates when this returns).
+    pub(crate) fn run(mut self, listening: Vec<Addr>, peers: Vec<DialTarget>) {
+        for addr in listening {
+            self.emit(FromThread::Event(TransportEvent::Listening(addr)));
+        }
+        for target in peers {
+            self.dial(target);
+        }
+        while !self.stop.is_cancelled() {
+            let ready = match self.poll() {
+                Ok(ready) => ready,
+                Err(e) => {
+                    tracing::error!(error = %e, "zmq poll failed; the transport stops");
+                    self.stop.cancel();
+                    break;
+                }
+            };
+            if ready.wake {
+                self.waker.clear();
+                let mut sink = [0u8; 64];
+                while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
+            }
+            self.take_inbox();
+            for index in ready.routers {
+                self.read_router(index);
+            }
+            for (peer, readable, monitor) in ready.upstreams {
+                self.service_upstream(&peer, readable, monitor);
+            }
+            let now = Instant::now();
+            for upstream in self.upstreams.values_mut() {
+                upstream.on_tick(now, &self.limits);
+            }
+            self.heartbeat(now);
+            self.flush();
+        }
+        self.shutdown();
+    }
+
+    fn poll(&mut self) -> zmq::Result<Ready> {
+        let now = Instant::now();
+        let mut timeout = MAX_POLL;
+        let deadlines = self.upstreams.values().filter_map(Upstream::deadline);
+        for at in deadlines.chain(self.heartbeat_due()) {
+            timeout = timeout.min(at.saturating_duration_since(now));
+        }
+        if !self.backlog.is_empty() {
+            timeout = timeout.min(BACKLOG_POLL);
+        }
+        let listen = self.backlog.is_empty();
+        let mut items = vec![zmq::PollItem::from_fd(self.wake.as_raw_fd(), zmq::POLLIN)];
+        if listen {
+            items.extend(self.routers.iter().map(|r| r.as_poll_item(zmq::POLLIN)));
+        }
+        let mut order = Vec::with_capacity(self.upstreams.len());
+        for (peer, upstream) in &self.upstreams {
+            if let Some(conn) = &upstream.conn {
+                items.push(conn.socket.as_poll_item(zmq::POLLIN));
+                items.push(conn.monitor.as_poll_item(zmq::POLLIN));
+                order.push(peer.clone());
+            }
+        }
+        let ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+        // Round up so that a deadline 0.4 ms away does not spin.
+        let ms = if timeout > Duration::from_millis(ms as u64) { ms + 1 } else { ms };
+        zmq::poll(&mut items, ms)?;
+        let routers = if listen { self.routers.len() } else { 0 };
+        let ready = Ready {
+            wake: items[0].is_readable(),
+            routers: (0..routers).filter(|i| items[1 + i].is_readable()).collect(),
+            upstreams: order
+                .into_iter()
+                .enumerate()
+                .map(|(i, peer)| {
+                    let at = 1 + routers + 2 * i;
+                    (peer, items[at].is_readable(), items[at + 1].is_readable())
+                })
+                .filter(|(_, a, b)| *a || *b)
+                .collect(),
+        };
+        Ok(ready)
+    }
+
+    /// Handles everything the bridge queued for the thread.
+    fn take_inbox(&mut self) {
+        while let Ok(message) = self.inbox.try_recv() {
+            match message {
+                ToThread::Request(out) => match self.upstreams.get_mut(&out.peer) {
+                    Some(upstream) => upstream.request(out, &self.limits),
+                    None => {
+                        let _ = out.reply.send(Err(TransportError::NotConnected(out.peer)));
+                    }
+                },
+                ToThread::Reply { socket, envelope, frames } => {
+                    self.send_reply(socket, envelope, frames)
+                }
+                ToThread::Dial(target) => self.dial(target),
+                ToThread::Disconnect(peer) => {
+                    if let Some(mut upstream) = self.upstreams.remove(&peer) {
+                        tracing::debug!(%peer, "zmq upstream closed");
+                        upstream.fail_all(TransportError::NotConnected(peer));
+                    }
+                }
+                ToThread::Publish(item) => self.publish(&item),
+            }
+        }
+    }
+
+    fn service_upstream(&mut self, peer: &PeerId, readable: bool, monitor: bool) {
+        let Some(upstream) = self.upstreams.get_mut(peer) else { return };
+        if readable {
+            upstream.on_readable(&self.limits);
+        }
+        if monitor {
+            let (events, reopen) = upstream.on_monitor();
+            for event in events {
+                self.emit(FromThread::Event(event));
+            }
+            if reopen {
+                self.reopen(peer);
+            }
+        }
+    }
+
+    /// Closes an upstream's socket and opens a new one to the same address.
+    fn reopen(&mut self, peer: &PeerId) {
+        self.monitor_seq += 1;
+        let seq = self.monitor_seq;
+        let Some(upstream) = self.upstreams.get_mut(peer) else { return };
+        if let Err(e) = upstream.open(&self.ctx, &self.keys, &self.limits, seq) {
+            tracing::warn!(%peer, error = %e, "zmq upstream cannot reopen its socket; closed");
+            self.upstreams.remove(peer);
+        }
+    }
+
+    /// Opens an upstream to `target`: its first IPv6 listener when it has one and IPv6 is
+    /// preferred, else its first IPv4 one (bitmarkd's `connectUpstream`).
+    pub(crate) fn dial(&mut self, target: DialTarget) {
+        let Ok(key) = <[u8; 32]>::try_from(target.key.as_ref()) else {
+            tracing::warn!(key = %hex::encode(&target.key), "zmq dial target key is not 32 bytes");
+            return;
+        };
+        if key == self.keys.public {
+            tracing::warn!("zmq dial refused: connecting to self forbidden");
+            return;
+        }
+        let Some(addr) = choose_address(&target.listeners, self.prefer_ipv6) else {
+            tracing::warn!(key = %hex::encode(key), "zmq dial refused: address is nil");
+            return;
+        };
+        let peer = PeerId::new(Bytes::copy_from_slice(&key));
+        if let Some(existing) = self.upstreams.get(&peer) {
+            if existing.addr == addr {
+                if existing.is_up() {
+                    let target = existing.target.clone();
+                    self.emit(FromThread::Event(TransportEvent::Connected { peer, target }));
+                }
+                return;
+            }
+        }
+        if let Some(mut old) = self.upstreams.remove(&peer) {
+            old.fail_all(TransportError::NotConnected(peer.clone()));
+        }
+        tracing::debug!(%peer, %addr, "zmq upstream dialling");
+        self.upstreams.insert(peer.clone(), Upstream::new(target, key, addr));
+        self.reopen(&peer);
+    }
+
+    /// Queues an event or request for the kernel and sends what fits.
+    pub(crate) fn emit(&mut self, message: FromThread) {
+        self.backlog.push_back(message);
+        self.flush();
+    }
+
+    fn flush(&mut self) {
+        while let Some(message) = self.backlog.pop_front() {
+            match self.outbox.try_send(message) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(message)) => {
+                    self.backlog.push_front(message);
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    self.backlog.clear();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn shutdown(mut self) {
+        for (_, mut upstream) in self.upstreams.drain() {
+            upstream.fail_all(TransportError::Stopped);
+        }
+        self.inbox.close();
+        while let Ok(message) = self.inbox.try_recv() {
+            if let ToThread::Request(out) = message {
+                let _ = out.reply.send(Err(TransportError::Stopped));
+            }
+        }
+        self.routers.clear();
+        self.publishers.clear();
+        tracing::debug!("zmq socket thread stopped");
+    }
+}
+
+/// bitmarkd's address choice from a packed listener list (`Unpack46`, then prefer IPv6).
+pub(crate) fn choose_address(listeners: &[u8], prefer_ipv6: bool) -> Option<SocketAddr> {
+    let (v4, v6) = unpack46(listeners);
+    match (v4, v6) {
+        (_, Some(v6)) if prefer_ipv6 => Some(v6.socket_addr()),
+        (Some(v4), _) => Some(v4.socket_addr()),
+        _ => None,
+    }
+}
+
+/// Binds one socket per address family (bitmarkd's `NewBind`) and returns the sockets and
+/// the addresses actually bound (port 0 resolved).
+pub(crate) fn bind_all(
+    ctx: &zmq::Context,
+    kind: zmq::SocketType,
+    keys: &KeyPair,
+    zap_domain: &str,
+    addrs: &[SocketAddr],
+) -> Result<(Vec<zmq::Socket>, Vec<SocketAddr>), TransportError> {
+    let mut sockets = Vec::new();
+    let mut bound = Vec::new();
+    for ipv6 in [false, true] {
+        let family: Vec<&SocketAddr> = addrs.iter().filter(|a| a.is_ipv6() == ipv6).collect();
+        if family.is_empty() {
+            continue;
+        }
+        let io = |e: zmq::Error| TransportError::Io(format!("zmq socket: {e}"));
+        let socket = socket::server(ctx, kind, keys, zap_domain, ipv6).map_err(io)?;
+        for addr in family {
+            let endpoint = socket::endpoint(*addr);
+            let failed = |reason: String| TransportError::Bind { addr: addr.to_string(), reason };
+            socket.bind(&endpoint).map_err(|e| failed(e.to_string()))?;
+            let last = socket.get_last_endpoint().map_err(|e| failed(e.to_string()))?;
+            let last = last.map_err(|_| failed("unreadable endpoint".into()))?;
+            let actual = last.strip_prefix("tcp://").and_then(|a| a.parse().ok());
+            bound.push(actual.ok_or_else(|| failed(format!("unexpected endpoint {last}")))?);
+        }
+        sockets.push(socket);
+    }
+    Ok((sockets, bound))
+}

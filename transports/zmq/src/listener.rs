@@ -1,0 +1,73 @@
+//! The listening side (spec §2.1): ROUTER sockets answering REQ clients as bitmarkd's REP
+//! does, but without serialising requesters: each request goes to the kernel on its own and
+//! its reply is routed back by envelope whenever it is ready.
+//!
+//! A request from a REQ client arrives as `[routing id, (request id,) "", body…]`
+//! (`REQ_CORRELATE` adds the request id); the envelope, everything up to the empty
+//! delimiter, is echoed in front of the reply. A message without a delimiter is dropped,
+//! as libzmq's REP drops it.
+
+use bytes::Bytes;
+use peerd_api::MAX_MESSAGE_BYTES;
+
+use crate::bridge::FromThread;
+use crate::io::Io;
+use crate::wire::{decode_request, frames_size, Decoded};
+
+/// Requests read from one socket before the thread looks at its other sockets.
+const BATCH: usize = 64;
+
+impl Io {
+    /// Reads and handles requests waiting on listener `index`, while the kernel has room.
+    pub(crate) fn read_router(&mut self, index: usize) {
+        for _ in 0..BATCH {
+            if !self.backlog.is_empty() {
+                return; // backpressure: the rest waits in libzmq
+            }
+            let Some(router) = self.routers.get(index) else { return };
+            let frames = match router.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => frames,
+                Err(zmq::Error::EAGAIN) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "zmq listener receive failed");
+                    return;
+                }
+            };
+            self.on_request(index, frames);
+        }
+    }
+
+    fn on_request(&mut self, index: usize, mut frames: Vec<Vec<u8>>) {
+        let Some(delimiter) = frames.iter().skip(1).position(Vec::is_empty) else {
+            tracing::debug!(frames = frames.len(), "zmq request without an envelope dropped");
+            return;
+        };
+        let body: Vec<Bytes> = frames.split_off(delimiter + 2).into_iter().map(Bytes::from).collect();
+        let envelope = frames;
+        let size = frames_size(&body);
+        if size > MAX_MESSAGE_BYTES {
+            // libzmq drops single frames above MAXMSGSIZE itself; this catches multipart ones.
+            tracing::warn!(size, "oversized zmq request dropped");
+            return;
+        }
+        match decode_request(&self.chain, body) {
+            Decoded::Reply(reply) => self.send_reply(index, envelope, reply),
+            Decoded::Forward { command, request } => {
+                self.emit(FromThread::Inbound { socket: index, envelope, command, request });
+            }
+        }
+    }
+
+    /// Sends a reply behind its envelope. A requester that is gone is skipped silently
+    /// (ROUTER drops messages for unknown peers).
+    pub(crate) fn send_reply(&mut self, index: usize, envelope: Vec<Vec<u8>>, reply: Vec<Bytes>) {
+        let Some(router) = self.routers.get(index) else { return };
+        let parts = envelope
+            .into_iter()
+            .map(zmq::Message::from)
+            .chain(reply.iter().map(|f| zmq::Message::from(&f[..])));
+        if let Err(e) = router.send_multipart(parts, zmq::DONTWAIT) {
+            tracing::debug!(error = %e, "zmq reply not sent");
+        }
+    }
+}

@@ -1,0 +1,260 @@
+//! bitmarkd's frames (spec §2): requests `[chain, command, params…]`, replies
+//! `[command, payload…]` and errors `["E", text]`, both directions.
+//!
+//! The server side ([`decode_request`], [`encode_response`]) never panics on arbitrary
+//! frames; the client side ([`encode_request`], [`decode_response`]) applies bitmarkd's
+//! client checks (`invalid peer response`).
+
+use bytes::Bytes;
+use peerd_api::{Digest, Item, NodeInfo, Registration, Request, Response};
+
+pub(crate) mod quote;
+
+pub use quote::invalid_chain_text;
+
+/// bitmarkd's error texts the listener sends itself (spec §6).
+pub mod texts {
+    /// Fewer than two frames.
+    pub const PACKET_TOO_SHORT: &str = "packet too short";
+    /// Wrong parameter count for `H`, `B` or `R`.
+    pub const MISSING_PARAMETERS: &str = "missing parameters";
+    /// `H`/`B` parameter that is not 8 bytes (or a block the node does not have).
+    pub const BLOCK_NOT_FOUND: &str = "block not found";
+    /// `R` for another chain.
+    pub const INCORRECT_CHAIN: &str = "incorrect chain";
+    /// `R` whose timestamp frame is not 8 bytes. bitmarkd panics here (it reads 8 bytes
+    /// without a length check); peerd answers with its `fault.InvalidTimestamp` text.
+    pub const INVALID_TIMESTAMP: &str = "invalid timestamp";
+    /// The kernel dropped the reply slot or did not answer in time (peerd only).
+    pub const UNANSWERED: &str = "request not answered";
+    /// A reply that fails bitmarkd's client checks.
+    pub const INVALID_PEER_RESPONSE: &str = "invalid peer response";
+}
+
+/// The error command frame.
+const ERROR: &[u8] = b"E";
+/// The acknowledgement payload of a gossip push.
+const ACK: &[u8] = b"A";
+
+/// What the listener does with one request body (the frames after the envelope).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded {
+    /// Answer at once with these frames; the kernel never sees the request.
+    Reply(Vec<Bytes>),
+    /// Hand the request to the kernel; `command` is the command frame, echoed in the reply.
+    Forward {
+        /// The command frame as received.
+        command: Bytes,
+        /// The request.
+        request: Request,
+    },
+}
+
+fn error(text: impl Into<Bytes>) -> Decoded {
+    Decoded::Reply(vec![Bytes::from_static(ERROR), text.into()])
+}
+
+fn be64(frame: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(frame).ok().map(u64::from_be_bytes)
+}
+
+/// Decodes a request body as bitmarkd's listener does (`peer/listener.go`).
+pub fn decode_request(chain: &str, mut body: Vec<Bytes>) -> Decoded {
+    if body.len() < 2 {
+        return error(texts::PACKET_TOO_SHORT);
+    }
+    if body[0] != chain.as_bytes() {
+        return error(invalid_chain_text(&body[0], chain));
+    }
+    let params = body.split_off(2);
+    let command = body.swap_remove(1);
+    let request = match command.as_ref() {
+        b"I" => Request::Info,
+        b"N" => Request::Height,
+        b"H" | b"B" => {
+            if params.len() != 1 {
+                return error(texts::MISSING_PARAMETERS);
+            }
+            let Some(n) = be64(&params[0]) else { return error(texts::BLOCK_NOT_FOUND) };
+            if command.as_ref() == b"H" {
+                Request::Digest(n)
+            } else {
+                Request::Block(n)
+            }
+        }
+        b"R" => {
+            if params.len() < 4 {
+                return error(texts::MISSING_PARAMETERS);
+            }
+            if params[0] != chain.as_bytes() {
+                return error(texts::INCORRECT_CHAIN);
+            }
+            let Some(timestamp) = be64(&params[3]) else {
+                return error(texts::INVALID_TIMESTAMP);
+            };
+            Request::Register(Registration {
+                chain: chain.to_owned(),
+                public_key: params[1].clone(),
+                listeners: params[2].clone(),
+                timestamp,
+            })
+        }
+        other => {
+            let kind = std::str::from_utf8(other).ok().and_then(|s| s.parse().ok());
+            let Some(kind) = kind else {
+                // Not a kind any handler can take; bitmarkd acknowledges every command.
+                return Decoded::Reply(vec![command, Bytes::from_static(ACK)]);
+            };
+            Request::Gossip(Item::new(kind, params))
+        }
+    };
+    Decoded::Forward { command, request }
+}
+
+/// Encodes the kernel's answer to a request whose command frame was `command`.
+pub fn encode_response(command: &Bytes, response: Response) -> Vec<Bytes> {
+    let frame = |s: &'static str| Bytes::from_static(s.as_bytes());
+    match response {
+        Response::Info(info) => vec![frame("I"), Bytes::from(info_json(&info))],
+        Response::Height(h) => vec![frame("N"), Bytes::copy_from_slice(&h.to_be_bytes())],
+        Response::Digest(d) => vec![frame("H"), Bytes::copy_from_slice(d.as_bytes())],
+        Response::Block(b) => vec![frame("B"), b],
+        Response::Register(r) => vec![
+            frame("R"),
+            Bytes::from(r.chain.into_bytes()),
+            r.public_key,
+            r.listeners,
+            Bytes::copy_from_slice(&r.timestamp.to_be_bytes()),
+        ],
+        Response::Ack => vec![command.clone(), Bytes::from_static(ACK)],
+        Response::Reply(frames) => {
+            let mut out = Vec::with_capacity(frames.len() + 1);
+            out.push(command.clone());
+            out.extend(frames);
+            out
+        }
+        Response::Error(text) => vec![Bytes::from_static(ERROR), Bytes::from(text.into_bytes())],
+    }
+}
+
+/// `{"version":…,"chain":…,"normal":…,"height":…}` as Go's `encoding/json` writes it,
+/// including its escaping of `<`, `>`, `&`, U+2028 and U+2029.
+fn info_json(info: &NodeInfo) -> Vec<u8> {
+    let plain = serde_json::json!({
+        "version": info.version,
+        "chain": info.chain,
+        "normal": info.normal,
+        "height": info.height,
+    })
+    .to_string();
+    let mut out = String::with_capacity(plain.len());
+    for c in plain.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out.into_bytes()
+}
+
+/// The frames of a request as an upstream sends them: the chain prefix, the command, the
+/// parameters.
+pub fn encode_request(chain: &str, request: &Request) -> Vec<Bytes> {
+    let mut frames = vec![Bytes::copy_from_slice(chain.as_bytes())];
+    let be = |n: u64| Bytes::copy_from_slice(&n.to_be_bytes());
+    match request {
+        Request::Info => frames.push(Bytes::from_static(b"I")),
+        Request::Height => frames.push(Bytes::from_static(b"N")),
+        Request::Digest(n) => frames.extend([Bytes::from_static(b"H"), be(*n)]),
+        Request::Block(n) => frames.extend([Bytes::from_static(b"B"), be(*n)]),
+        Request::Register(r) => frames.extend([
+            Bytes::from_static(b"R"),
+            Bytes::copy_from_slice(r.chain.as_bytes()),
+            r.public_key.clone(),
+            r.listeners.clone(),
+            be(r.timestamp),
+        ]),
+        Request::Gossip(item) => {
+            frames.push(Bytes::copy_from_slice(item.kind.as_str().as_bytes()));
+            frames.extend(item.params.iter().cloned());
+        }
+    }
+    frames
+}
+
+/// Total bytes of a message's frames.
+pub fn frames_size(frames: &[Bytes]) -> usize {
+    frames.iter().map(Bytes::len).sum()
+}
+
+/// Decodes a reply to `request` with bitmarkd's client checks; `Err` holds what was wrong.
+///
+/// `["E", text]` is [`Response::Error`] for every request. A gossip push expects
+/// `[command, "A"]` ([`Response::Ack`]) or `[command, frames…]` ([`Response::Reply`]; a
+/// reply of exactly `"A"` reads as an acknowledgement).
+pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Response, String> {
+    if frames.len() < 2 {
+        return Err(format!("{} frame(s)", frames.len()));
+    }
+    if frames[0] == ERROR {
+        let text = String::from_utf8_lossy(&frames[1]).into_owned();
+        return Ok(Response::Error(text));
+    }
+    if frames[0] != request.command().as_bytes() {
+        return Err(format!("reply {:?} to {}", String::from_utf8_lossy(&frames[0]), request.command()));
+    }
+    let exact = |n: usize, frames: &[Bytes]| {
+        if frames.len() == n {
+            Ok(())
+        } else {
+            Err(format!("{} frames instead of {n}", frames.len()))
+        }
+    };
+    let payload = frames[1].clone();
+    match request {
+        Request::Info => {
+            exact(2, &frames)?;
+            let info: NodeInfo =
+                serde_json::from_slice(&payload).map_err(|e| format!("info JSON: {e}"))?;
+            Ok(Response::Info(info))
+        }
+        Request::Height => {
+            exact(2, &frames)?;
+            be64(&payload).map(Response::Height).ok_or_else(|| "height not 8 bytes".into())
+        }
+        Request::Digest(_) => {
+            exact(2, &frames)?;
+            Digest::from_slice(&payload).map(Response::Digest).ok_or_else(|| "digest not 32 bytes".into())
+        }
+        Request::Block(_) => {
+            exact(2, &frames)?;
+            Ok(Response::Block(payload))
+        }
+        Request::Register(_) => {
+            if frames.len() < 5 {
+                return Err(format!("{} frames instead of 5", frames.len()));
+            }
+            let chain = String::from_utf8(frames[1].to_vec()).map_err(|_| "chain not UTF-8")?;
+            let timestamp = be64(&frames[4]).ok_or("timestamp not 8 bytes")?;
+            Ok(Response::Register(Registration {
+                chain,
+                public_key: frames[2].clone(),
+                listeners: frames[3].clone(),
+                timestamp,
+            }))
+        }
+        Request::Gossip(_) => {
+            if frames.len() == 2 && payload == ACK {
+                return Ok(Response::Ack);
+            }
+            Ok(Response::Reply(frames.split_off(1)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
