@@ -1,0 +1,176 @@
+//! Helpers shared by the ZeroMQ transport's socket tests: a dev chain served by the real
+//! kernel over the transport, and an independent raw libzmq client.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerd_api::{
+    Chain, Clock, DigestSource, Transport, TransportContext, TransportHandle, CHANNEL_CAPACITY,
+};
+use peerd_bitmark::bitmark_chain::BitmarkChain;
+use peerd_bitmark::chain::ChainParams;
+use peerd_node::connector::SyncConfig;
+use peerd_node::kernel::Kernel;
+use peerd_transport_zmq::keys::KeyPair;
+use peerd_transport_zmq::socket::event;
+use peerd_transport_zmq::ZmqTransport;
+use tokio::sync::mpsc;
+use peerd_api::CancellationToken;
+
+/// Guard on every blocking receive of the raw client: a broken transport fails the test
+/// instead of hanging it. Never reached by a passing test.
+pub const GUARD_MS: i32 = 30_000;
+
+/// Unix time of block `n` of a test chain is `CHAIN_START + 10 n`.
+pub const CHAIN_START: u64 = 1_740_000_000;
+
+/// A clock standing still after every test block.
+#[derive(Clone, Copy, Debug)]
+pub struct Still;
+
+impl Clock for Still {
+    fn unix_now(&self) -> u64 {
+        1_750_000_000
+    }
+}
+
+/// A dev chain of height `height` in a memory store.
+pub fn dev_chain(height: u64) -> Arc<BitmarkChain> {
+    let store = Arc::new(peerd_store_memory::Store::new());
+    let chain = BitmarkChain::open(store, ChainParams::DEV, Arc::new(Still)).unwrap();
+    grow(&chain, height);
+    Arc::new(chain)
+}
+
+/// Produces blocks on `chain` until its height is `height`.
+pub fn grow(chain: &BitmarkChain, height: u64) {
+    for n in chain.height().unwrap() + 1..=height {
+        let block = chain.produce(CHAIN_START + 10 * n).unwrap();
+        chain.accept(&block, DigestSource::Compute).unwrap();
+    }
+}
+
+/// A listener on 127.0.0.1 answering from `chain` through a standalone kernel.
+pub struct Served {
+    pub addr: SocketAddr,
+    pub keys: KeyPair,
+    pub handle_listeners: peerd_api::bytes::Bytes,
+    pub shutdown: CancellationToken,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Starts a transport listening on 127.0.0.1:0 and a standalone kernel (Normal mode) that
+/// answers its requests from `chain`.
+pub fn serve(chain: Arc<dyn Chain>) -> Served {
+    let keys = KeyPair::generate().unwrap();
+    let transport = ZmqTransport::new(keys.clone()).listen(vec!["127.0.0.1:0".parse().unwrap()]);
+    let shutdown = CancellationToken::new();
+    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
+    let ctx = TransportContext {
+        chain: chain.name().to_owned(),
+        version: "peerd-test 1.0".into(),
+        events: events_tx,
+        shutdown: shutdown.clone(),
+    };
+    let handle: TransportHandle = Box::new(transport).start(ctx).unwrap();
+    let addr = handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
+    let listeners = handle.listeners.clone();
+    let sync = SyncConfig { min_upstreams: 0, ..SyncConfig::default() };
+    let kernel = Kernel::new(chain, sync).with_version("peerd-test 1.0");
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let transports = vec![handle];
+        kernel.run(&transports, &mut events, &stop).await;
+    });
+    Served { addr, keys, handle_listeners: listeners, shutdown }
+}
+
+/// An independent libzmq REQ client, as bitmarkd's upstreams and third-party clients use,
+/// with a monitor on its socket. Blocking: use it from `spawn_blocking`.
+pub struct RawClient {
+    pub socket: zmq::Socket,
+    pub monitor: zmq::Socket,
+    _ctx: zmq::Context,
+}
+
+impl RawClient {
+    /// A CURVE client (fresh key pair) of the server with key `server_key`.
+    pub fn curve(addr: SocketAddr, server_key: &[u8; 32]) -> Self {
+        Self::open(addr, Some(server_key))
+    }
+
+    /// A client without CURVE (the NULL mechanism).
+    pub fn null(addr: SocketAddr) -> Self {
+        Self::open(addr, None)
+    }
+
+    fn open(addr: SocketAddr, server_key: Option<&[u8; 32]>) -> Self {
+        let ctx = zmq::Context::new();
+        let socket = ctx.socket(zmq::REQ).unwrap();
+        if let Some(server_key) = server_key {
+            let mine = zmq::CurveKeyPair::new().unwrap();
+            socket.set_curve_publickey(&mine.public_key).unwrap();
+            socket.set_curve_secretkey(&mine.secret_key).unwrap();
+            socket.set_curve_serverkey(server_key).unwrap();
+        }
+        socket.set_req_correlate(true).unwrap();
+        socket.set_req_relaxed(true).unwrap();
+        socket.set_linger(0).unwrap();
+        socket.set_rcvtimeo(GUARD_MS).unwrap();
+        socket.set_sndtimeo(GUARD_MS).unwrap();
+        socket.set_maxmsgsize(-1).unwrap();
+        socket.monitor("inproc://raw-client-monitor", event::ALL).unwrap();
+        let monitor = ctx.socket(zmq::PAIR).unwrap();
+        monitor.set_rcvtimeo(GUARD_MS).unwrap();
+        monitor.connect("inproc://raw-client-monitor").unwrap();
+        socket.connect(&format!("tcp://{addr}")).unwrap();
+        Self { socket, monitor, _ctx: ctx }
+    }
+
+    /// Sends `frames` and returns the reply's frames.
+    pub fn ask(&self, frames: &[&[u8]]) -> Vec<Vec<u8>> {
+        self.socket.send_multipart(frames, 0).unwrap();
+        match self.socket.recv_multipart(0) {
+            Ok(reply) => reply,
+            Err(e) => panic!("no reply to {:?}: {e}", printable(frames)),
+        }
+    }
+
+    /// Reads monitor events until one satisfies `wanted`; returns every event read.
+    pub fn events_until(&self, wanted: impl Fn(u16) -> bool) -> Vec<u16> {
+        let mut seen = Vec::new();
+        loop {
+            let frames = self.monitor.recv_multipart(0).expect("a monitor event in time");
+            let code = u16::from_le_bytes([frames[0][0], frames[0][1]]);
+            seen.push(code);
+            if wanted(code) {
+                return seen;
+            }
+        }
+    }
+}
+
+fn printable(frames: &[&[u8]]) -> Vec<String> {
+    frames.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
+}
+
+/// Frames as text, for readable assertions.
+pub fn text(frames: &[Vec<u8>]) -> Vec<String> {
+    frames.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect()
+}
+
+/// Runs a blocking closure on the blocking pool.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::time::timeout(Duration::from_secs(120), tokio::task::spawn_blocking(f))
+        .await
+        .expect("blocking step in time")
+        .unwrap()
+}
