@@ -1,0 +1,90 @@
+//! Finding peers (identify feeds Kademlia; mDNS as an option) and keeping connections honest
+//! (ping failures close the connection).
+
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{identify, kad, ping, Multiaddr, PeerId};
+
+use super::Node;
+use crate::behaviour::{identify_version, kad_protocol};
+
+/// Discovery dials peers it learns of while the node has fewer connected peers than this.
+const DISCOVERY_TARGET: usize = 8;
+
+/// True for addresses worth keeping for a peer: not unspecified.
+fn usable(addr: &Multiaddr) -> bool {
+    match addr.iter().next() {
+        Some(Protocol::Ip4(ip)) => !ip.is_unspecified(),
+        Some(Protocol::Ip6(ip)) => !ip.is_unspecified(),
+        Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_)) => true,
+        _ => false,
+    }
+}
+
+impl Node {
+    pub(crate) fn identify_event(&mut self, event: identify::Event) {
+        let identify::Event::Received { peer_id, info, .. } = event else { return };
+        tracing::debug!(peer = %peer_id, agent = %info.agent_version, "libp2p peer identified");
+        if info.protocol_version != identify_version(&self.ctx.chain) {
+            tracing::debug!(peer = %peer_id, version = %info.protocol_version, "peer of another chain kept out of the DHT");
+            return;
+        }
+        let kad = kad_protocol(&self.ctx.chain);
+        if !info.protocols.iter().any(|p| p.as_ref() == kad) {
+            return;
+        }
+        for addr in info.listen_addrs.into_iter().filter(usable) {
+            self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+        }
+    }
+
+    pub(crate) fn kad_event(&mut self, event: kad::Event) {
+        if let kad::Event::RoutingUpdated { peer, is_new_peer: true, .. } = event {
+            tracing::debug!(%peer, "libp2p peer discovered");
+            self.discovered(peer, Vec::new());
+        }
+    }
+
+    /// Dials a discovered peer while the node has few connections. It is not an upstream
+    /// (no `Connected`): the connection serves gossip and the DHT.
+    fn discovered(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        let connected = self.swarm.connected_peers().count();
+        if connected >= DISCOVERY_TARGET
+            || peer == *self.swarm.local_peer_id()
+            || self.swarm.is_connected(&peer)
+        {
+            return;
+        }
+        let opts = DialOpts::peer_id(peer)
+            .addresses(addrs)
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .extend_addresses_through_behaviour()
+            .build();
+        if let Err(error) = self.swarm.dial(opts) {
+            tracing::debug!(%peer, %error, "discovered peer not dialled");
+        }
+    }
+
+    pub(crate) fn ping_event(&mut self, event: ping::Event) {
+        if let Err(error) = event.result {
+            tracing::debug!(peer = %event.peer, %error, "libp2p ping failed; closing the connection");
+            self.swarm.close_connection(event.connection);
+        }
+    }
+
+    #[cfg(feature = "mdns")]
+    pub(crate) fn mdns_event(&mut self, event: libp2p::mdns::Event) {
+        if let libp2p::mdns::Event::Discovered(found) = event {
+            for (peer, addr) in found {
+                tracing::debug!(%peer, %addr, "libp2p peer found by mDNS");
+                self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+                self.discovered(peer, vec![addr]);
+            }
+        }
+    }
+
+    #[cfg(not(feature = "mdns"))]
+    pub(crate) fn mdns_event(&mut self, event: std::convert::Infallible) {
+        match event {}
+    }
+}
