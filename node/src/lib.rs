@@ -6,6 +6,7 @@
 //! behind the traits of `peerd_api`; [`builtin`] is the one place that names the
 //! concrete ones compiled into the `peerd` binary.
 
+pub mod bench;
 pub mod builtin;
 pub mod cli;
 pub mod config;

@@ -91,6 +91,11 @@ impl TestNet {
             Err(_) => default_seed,
         };
         eprintln!("[sim] {scenario}: seed {seed} (replay with {SEED_VAR}={seed})");
+        Self::with_seed(scenario, seed)
+    }
+
+    /// An empty network with exactly this seed ([`SEED_VAR`] is not read).
+    pub fn with_seed(scenario: &str, seed: u64) -> Self {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()

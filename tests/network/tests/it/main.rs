@@ -8,10 +8,12 @@
 //!   60 refused, (h) a 3 + 3 partition with two producers heals.
 //! - `adversaries`: (e) a lying minority loses the vote, (g) a forged block in fast sync is
 //!   detected and repaired.
+//! - `replay`: the same seed gives the same run, message for message.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod adversaries;
 mod common;
 mod forks;
+mod replay;
 mod sync;
