@@ -61,6 +61,9 @@ pub struct Config {
     /// Gossip messages per second accepted from one peer (a burst of as many is allowed);
     /// a peer that keeps exceeding it is disconnected and banned for a while.
     pub gossip_rate: u32,
+    /// Dial peers found by Kademlia (or mDNS) while the node has fewer than 8 connections.
+    /// They are not upstreams: they carry gossip and the DHT.
+    pub discover: bool,
     /// Discover peers on the local network with mDNS (needs the `mdns` feature).
     pub mdns: bool,
     /// Also listen on QUIC, at the UDP port of each TCP listen address (needs the `quic`
@@ -79,6 +82,7 @@ impl Default for Config {
             request_timeout_secs: 60,
             queue_limit: 256,
             gossip_rate: 100,
+            discover: true,
             mdns: false,
             quic: false,
         }
@@ -148,6 +152,7 @@ impl Config {
             queue_limit: self.queue_limit,
             gossip_rate: self.gossip_rate,
             mdns: self.mdns,
+            discover: self.discover,
             ..Settings::default()
         })
     }

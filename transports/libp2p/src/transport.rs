@@ -43,6 +43,8 @@ pub(crate) struct Settings {
     pub(crate) redial: (Duration, Duration),
     /// How long a peer that spammed stays banned.
     pub(crate) ban: Duration,
+    /// Dial peers found by Kademlia or mDNS while the node has few connections.
+    pub(crate) discover: bool,
 }
 
 impl Default for Settings {
@@ -59,6 +61,7 @@ impl Default for Settings {
             mdns: false,
             redial: (Duration::from_millis(500), Duration::from_secs(30)),
             ban: Duration::from_secs(600),
+            discover: true,
         }
     }
 }
@@ -107,6 +110,13 @@ impl Libp2pTransport {
     /// Gossip messages per second accepted from one peer (100 unless set, at least 1).
     pub fn gossip_rate(mut self, per_second: u32) -> Self {
         self.settings.gossip_rate = per_second.max(1);
+        self
+    }
+
+    /// Whether peers found by Kademlia or mDNS are dialled (true unless set); tests that
+    /// need an exact topology turn it off.
+    pub fn discover(mut self, discover: bool) -> Self {
+        self.settings.discover = discover;
         self
     }
 

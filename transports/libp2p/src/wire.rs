@@ -120,7 +120,7 @@ fn from_cbor<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, WireErro
 }
 
 /// Encodes a request of `chain`.
-pub(crate) fn encode_request(chain: &str, request: Request) -> Vec<u8> {
+pub fn encode_request(chain: &str, request: Request) -> Vec<u8> {
     let body = match request {
         Request::Info => Body::Info,
         Request::Height => Body::Height,
@@ -133,7 +133,11 @@ pub(crate) fn encode_request(chain: &str, request: Request) -> Vec<u8> {
 }
 
 /// Decodes a request; the chain is returned for the caller to check.
-pub(crate) fn decode_request(bytes: &[u8]) -> Result<(String, Request), WireError> {
+///
+/// # Errors
+///
+/// [`WireError`] for bytes that are not a request of this layout.
+pub fn decode_request(bytes: &[u8]) -> Result<(String, Request), WireError> {
     let wire: WireRequest = from_cbor(bytes)?;
     let request = match wire.body {
         Body::Info => Request::Info,
@@ -147,7 +151,7 @@ pub(crate) fn decode_request(bytes: &[u8]) -> Result<(String, Request), WireErro
 }
 
 /// Encodes a reply.
-pub(crate) fn encode_response(response: Response) -> Vec<u8> {
+pub fn encode_response(response: Response) -> Vec<u8> {
     let wire = match response {
         Response::Info(i) => WireResponse::Info {
             version: i.version,
@@ -167,7 +171,11 @@ pub(crate) fn encode_response(response: Response) -> Vec<u8> {
 }
 
 /// Decodes a reply.
-pub(crate) fn decode_response(bytes: &[u8]) -> Result<Response, WireError> {
+///
+/// # Errors
+///
+/// [`WireError`] for bytes that are not a reply of this layout.
+pub fn decode_response(bytes: &[u8]) -> Result<Response, WireError> {
     Ok(match from_cbor(bytes)? {
         WireResponse::Info { version, chain, normal, height } => {
             Response::Info(NodeInfo { version, chain, normal, height })
@@ -185,12 +193,16 @@ pub(crate) fn decode_response(bytes: &[u8]) -> Result<Response, WireError> {
 }
 
 /// Encodes the parameters of a gossip item for gossipsub (the kind is the topic's).
-pub(crate) fn encode_params(params: &[Bytes]) -> Vec<u8> {
+pub fn encode_params(params: &[Bytes]) -> Vec<u8> {
     to_cbor(&params)
 }
 
 /// Decodes the parameters of a gossipsub message.
-pub(crate) fn decode_params(bytes: &[u8]) -> Result<Vec<Bytes>, WireError> {
+///
+/// # Errors
+///
+/// [`WireError`] unless the bytes are a CBOR array of byte strings.
+pub fn decode_params(bytes: &[u8]) -> Result<Vec<Bytes>, WireError> {
     from_cbor(bytes)
 }
 

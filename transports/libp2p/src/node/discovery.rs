@@ -49,7 +49,8 @@ impl Node {
     /// (no `Connected`): the connection serves gossip and the DHT.
     fn discovered(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
         let connected = self.swarm.connected_peers().count();
-        if connected >= DISCOVERY_TARGET
+        if !self.settings.discover
+            || connected >= DISCOVERY_TARGET
             || peer == *self.swarm.local_peer_id()
             || self.swarm.is_connected(&peer)
         {
