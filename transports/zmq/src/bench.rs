@@ -164,8 +164,14 @@ fn client(
 ) -> Result<Vec<u64>, BenchError> {
     let keys = KeyPair::generate().map_err(zmq_err);
     let setup = keys.and_then(|keys| {
-        let s = socket::client(ctx, &keys, &opts.server_key, opts.addr.is_ipv6(), Duration::from_millis(100))
-            .map_err(zmq_err)?;
+        let s = socket::client(
+            ctx,
+            &keys,
+            &opts.server_key,
+            opts.addr.is_ipv6(),
+            Duration::from_millis(100),
+        )
+        .map_err(zmq_err)?;
         s.connect(&socket::endpoint(opts.addr)).map_err(zmq_err)?;
         // One untimed request so that the connection and handshake are done.
         ask(&s, opts, usize::MAX, 0)?;
@@ -182,7 +188,12 @@ fn client(
     Ok(latencies)
 }
 
-fn ask(socket: &zmq::Socket, opts: &DriveOptions, index: usize, n: usize) -> Result<(), BenchError> {
+fn ask(
+    socket: &zmq::Socket,
+    opts: &DriveOptions,
+    index: usize,
+    n: usize,
+) -> Result<(), BenchError> {
     let number = 2 + (n as u64 / 2) % opts.top.saturating_sub(1).max(1);
     let be = number.to_be_bytes();
     let block = n % 2 == 1;
@@ -202,7 +213,15 @@ fn ask(socket: &zmq::Socket, opts: &DriveOptions, index: usize, n: usize) -> Res
         match (reply.first().map(Vec::as_slice), reply.get(1)) {
             (Some(b"N"), Some(p)) if !block && p.len() == 8 => {}
             (Some(b"B"), Some(p)) if block && p.len() >= 100 => {}
-            _ => return Err(bad(format!("{:?}", reply.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect::<Vec<_>>()))),
+            _ => {
+                return Err(bad(format!(
+                    "{:?}",
+                    reply
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect::<Vec<_>>()
+                )))
+            }
         }
     }
     Ok(())

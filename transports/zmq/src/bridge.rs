@@ -48,7 +48,7 @@ impl Waker {
         }
     }
 
-    /// Called by the thread before it drains its queues.
+    /// Called by the thread after it drained the pipe and before it drains its queues.
     pub(crate) fn clear(&self) {
         self.pending.store(false, Ordering::Release);
     }
@@ -72,7 +72,11 @@ pub(crate) enum ToThread {
     Publish(Item),
     Request(Outgoing),
     /// The kernel's answer to an inbound request, for the listener socket `socket`.
-    Reply { socket: usize, envelope: Vec<Vec<u8>>, frames: Vec<Bytes> },
+    Reply {
+        socket: usize,
+        envelope: Vec<Vec<u8>>,
+        frames: Vec<Bytes>,
+    },
 }
 
 /// What the socket thread reports.
@@ -108,7 +112,8 @@ pub(crate) async fn commands(
                 let frames = encode_request(&chain, &request);
                 let size = frames_size(&frames);
                 if size > MAX_MESSAGE_BYTES {
-                    let _ = reply.send(Err(TransportError::TooLarge { size, max: MAX_MESSAGE_BYTES }));
+                    let _ =
+                        reply.send(Err(TransportError::TooLarge { size, max: MAX_MESSAGE_BYTES }));
                     continue;
                 }
                 ToThread::Request(Outgoing { id, peer, request, frames, reply })

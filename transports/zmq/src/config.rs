@@ -94,7 +94,8 @@ fn invalid(reason: String) -> TransportError {
 pub(crate) fn parse_bind(text: &str) -> Result<SocketAddr, String> {
     let text = text.trim();
     if let Some(port) = text.strip_prefix("*:") {
-        let port: u16 = port.trim().parse().map_err(|_| format!("{text:?}: invalid port number"))?;
+        let port: u16 =
+            port.trim().parse().map_err(|_| format!("{text:?}: invalid port number"))?;
         return Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port));
     }
     text.parse().map_err(|_| format!("{text:?}: expected host:port with an IP address or *"))

@@ -75,9 +75,11 @@ impl Io {
                 }
             };
             if ready.wake {
-                self.waker.clear();
+                // Drain first, then clear: a wake-up that comes in between leaves its byte
+                // in the pipe, so none is lost.
                 let mut sink = [0u8; 64];
                 while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
+                self.waker.clear();
             }
             self.take_inbox();
             for index in ready.routers {

@@ -42,7 +42,8 @@ impl Io {
             tracing::debug!(frames = frames.len(), "zmq request without an envelope dropped");
             return;
         };
-        let body: Vec<Bytes> = frames.split_off(delimiter + 2).into_iter().map(Bytes::from).collect();
+        let body: Vec<Bytes> =
+            frames.split_off(delimiter + 2).into_iter().map(Bytes::from).collect();
         let envelope = frames;
         let size = frames_size(&body);
         if size > MAX_MESSAGE_BYTES {

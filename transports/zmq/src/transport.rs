@@ -142,7 +142,8 @@ impl Transport for ZmqTransport {
                 .collect();
             Bytes::from(pack_list(&dialable))
         });
-        let listen_addrs: Vec<Addr> = bound.iter().map(|a| Addr::new(socket::endpoint(*a))).collect();
+        let listen_addrs: Vec<Addr> =
+            bound.iter().map(|a| Addr::new(socket::endpoint(*a))).collect();
         for addr in &published {
             tracing::info!(%addr, "zmq publisher bound");
         }

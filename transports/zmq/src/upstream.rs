@@ -123,10 +123,8 @@ impl Upstream {
         if self.in_flight.is_none() {
             self.send(out, limits);
         } else if self.queue.len() >= limits.queue_limit {
-            let error = format!(
-                "request queue to {} is full ({} waiting)",
-                self.peer, limits.queue_limit
-            );
+            let error =
+                format!("request queue to {} is full ({} waiting)", self.peer, limits.queue_limit);
             let _ = out.reply.send(Err(TransportError::Io(error)));
         } else {
             self.queue.push_back(out);
@@ -165,7 +163,8 @@ impl Upstream {
             let Some(conn) = &self.conn else { return };
             let frames = match conn.socket.recv_multipart(zmq::DONTWAIT) {
                 Ok(frames) => frames,
-                Err(zmq::Error::EAGAIN) => return,
+                // EFSM: nothing was asked (no request in flight on the REQ socket).
+                Err(zmq::Error::EAGAIN | zmq::Error::EFSM) => return,
                 Err(e) => {
                     tracing::debug!(peer = %self.peer, error = %e, "zmq upstream receive failed");
                     return;
@@ -197,7 +196,10 @@ impl Upstream {
                 let secs = limits.timeout.as_millis().div_ceil(1000);
                 let secs = u64::try_from(secs).unwrap_or(u64::MAX);
                 tracing::debug!(peer = %self.peer, id = %flight.out.id, "zmq request timed out");
-                let _ = flight.out.reply.send(Err(TransportError::Timeout { peer: self.peer.clone(), secs }));
+                let _ = flight
+                    .out
+                    .reply
+                    .send(Err(TransportError::Timeout { peer: self.peer.clone(), secs }));
             }
             self.next(limits);
         }

@@ -205,7 +205,11 @@ pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Resp
         return Ok(Response::Error(text));
     }
     if frames[0] != request.command().as_bytes() {
-        return Err(format!("reply {:?} to {}", String::from_utf8_lossy(&frames[0]), request.command()));
+        return Err(format!(
+            "reply {:?} to {}",
+            String::from_utf8_lossy(&frames[0]),
+            request.command()
+        ));
     }
     let exact = |n: usize, frames: &[Bytes]| {
         if frames.len() == n {
@@ -228,7 +232,9 @@ pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Resp
         }
         Request::Digest(_) => {
             exact(2, &frames)?;
-            Digest::from_slice(&payload).map(Response::Digest).ok_or_else(|| "digest not 32 bytes".into())
+            Digest::from_slice(&payload)
+                .map(Response::Digest)
+                .ok_or_else(|| "digest not 32 bytes".into())
         }
         Request::Block(_) => {
             exact(2, &frames)?;

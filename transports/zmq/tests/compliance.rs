@@ -1,6 +1,8 @@
 //! The ZeroMQ transport runs the whole transport conformance suite over real CURVE sockets
 //! on 127.0.0.1, with a reconnect interval of a fraction of a second.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;

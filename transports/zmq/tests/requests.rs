@@ -56,7 +56,9 @@ async fn registration_and_gossip_are_answered() {
         assert_eq!(&reply[..4], [b"R".to_vec(), b"dev".to_vec(), key.to_vec(), listeners.to_vec()]);
         assert_eq!(reply[4].len(), 8, "BE64 timestamp");
         // Gossip, any command: [cmd, "A"] after the kernel handled it.
-        for cmd in [&b"block"[..], b"assets", b"issues", b"transfer", b"proof", b"rpc", b"peer", b"note"] {
+        for cmd in
+            [&b"block"[..], b"assets", b"issues", b"transfer", b"proof", b"rpc", b"peer", b"note"]
+        {
             assert_eq!(c.ask(&[b"dev", cmd, b"payload"]), [cmd.to_vec(), b"A".to_vec()]);
         }
         // A command no handler could take is still acknowledged.
@@ -87,7 +89,12 @@ async fn malformed_requests_get_bitmarkds_error_texts() {
             (vec![b"dev", b"R", b"dev", b"k", b"l", b"1234"], "invalid timestamp"),
         ];
         for (frames, expect) in cases {
-            assert_eq!(text(&c.ask(&frames)), ["E", expect], "request {:?}", text(&frames.iter().map(|f| f.to_vec()).collect::<Vec<_>>()));
+            assert_eq!(
+                text(&c.ask(&frames)),
+                ["E", expect],
+                "request {:?}",
+                text(&frames.iter().map(|f| f.to_vec()).collect::<Vec<_>>())
+            );
         }
         // The listener still serves this client normally afterwards.
         assert_eq!(text(&c.ask(&[b"dev", b"N"]))[0], "N");

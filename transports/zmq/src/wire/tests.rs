@@ -33,21 +33,37 @@ fn envelope_errors_are_bitmarkds() {
 fn queries_decode_with_their_parameter_rules() {
     let be = 7u64.to_be_bytes();
     let chain = "bitmark";
-    assert_eq!(decode_request(chain, frames(&[b"bitmark", b"I", b"x"])), forward("I", Request::Info));
+    assert_eq!(
+        decode_request(chain, frames(&[b"bitmark", b"I", b"x"])),
+        forward("I", Request::Info)
+    );
     assert_eq!(decode_request(chain, frames(&[b"bitmark", b"N"])), forward("N", Request::Height));
-    assert_eq!(decode_request(chain, frames(&[b"bitmark", b"H", &be])), forward("H", Request::Digest(7)));
-    assert_eq!(decode_request(chain, frames(&[b"bitmark", b"B", &be])), forward("B", Request::Block(7)));
+    assert_eq!(
+        decode_request(chain, frames(&[b"bitmark", b"H", &be])),
+        forward("H", Request::Digest(7))
+    );
+    assert_eq!(
+        decode_request(chain, frames(&[b"bitmark", b"B", &be])),
+        forward("B", Request::Block(7))
+    );
     for cmd in [&b"H"[..], b"B"] {
         assert_eq!(decode_request(chain, frames(&[b"bitmark", cmd])), err("missing parameters"));
-        assert_eq!(decode_request(chain, frames(&[b"bitmark", cmd, &be, &be])), err("missing parameters"));
-        assert_eq!(decode_request(chain, frames(&[b"bitmark", cmd, b"1234567"])), err("block not found"));
+        assert_eq!(
+            decode_request(chain, frames(&[b"bitmark", cmd, &be, &be])),
+            err("missing parameters")
+        );
+        assert_eq!(
+            decode_request(chain, frames(&[b"bitmark", cmd, b"1234567"])),
+            err("block not found")
+        );
     }
 }
 
 #[test]
 fn registration_checks_count_chain_and_timestamp() {
     let ts = 1_700_000_000u64.to_be_bytes();
-    let ok = decode_request("bitmark", frames(&[b"bitmark", b"R", b"bitmark", b"key", b"lst", &ts]));
+    let ok =
+        decode_request("bitmark", frames(&[b"bitmark", b"R", b"bitmark", b"key", b"lst", &ts]));
     let reg = Registration {
         chain: "bitmark".into(),
         public_key: Bytes::from_static(b"key"),
@@ -75,13 +91,17 @@ fn other_commands_are_gossip_or_acknowledged() {
 #[test]
 fn responses_encode_as_bitmarkd_frames() {
     let cmd = Bytes::from_static(b"transfer");
-    let info = NodeInfo { version: "v<1>&".into(), chain: "bitmark".into(), normal: true, height: 9 };
+    let info =
+        NodeInfo { version: "v<1>&".into(), chain: "bitmark".into(), normal: true, height: 9 };
     assert_eq!(
         encode_response(&cmd, Response::Info(info))[1],
         &br#"{"version":"v\u003c1\u003e\u0026","chain":"bitmark","normal":true,"height":9}"#[..]
     );
     assert_eq!(encode_response(&cmd, Response::Ack), frames(&[b"transfer", b"A"]));
-    assert_eq!(encode_response(&cmd, Response::Height(258)), frames(&[b"N", &258u64.to_be_bytes()]));
+    assert_eq!(
+        encode_response(&cmd, Response::Height(258)),
+        frames(&[b"N", &258u64.to_be_bytes()])
+    );
     assert_eq!(
         encode_response(&cmd, Response::Error("block not found".into())),
         frames(&[b"E", b"block not found"])

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use peerd_api::CancellationToken;
 use peerd_api::{
     Chain, Clock, DigestSource, Transport, TransportContext, TransportHandle, CHANNEL_CAPACITY,
 };
@@ -18,7 +19,6 @@ use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::socket::event;
 use peerd_transport_zmq::ZmqTransport;
 use tokio::sync::mpsc;
-use peerd_api::CancellationToken;
 
 /// Guard on every blocking receive of the raw client: a broken transport fails the test
 /// instead of hanging it. Never reached by a passing test.
