@@ -66,10 +66,16 @@ impl Node {
         }
     }
 
+    /// A ping timeout means a dead connection: close it (its upstream is then redialled).
+    /// Peers that do not speak ping are tolerated.
     pub(crate) fn ping_event(&mut self, event: ping::Event) {
-        if let Err(error) = event.result {
-            tracing::debug!(peer = %event.peer, %error, "libp2p ping failed; closing the connection");
-            self.swarm.close_connection(event.connection);
+        match event.result {
+            Err(ping::Failure::Timeout) => {
+                tracing::debug!(peer = %event.peer, "libp2p ping timed out; closing the connection");
+                self.swarm.close_connection(event.connection);
+            }
+            Err(error) => tracing::trace!(peer = %event.peer, %error, "libp2p ping failed"),
+            Ok(_) => {}
         }
     }
 

@@ -30,6 +30,8 @@ pub fn logs() {
         .try_init();
 }
 
+pub mod raw;
+
 use peerd_api::{Item, PeerId, Request, Response, TransportCommand, TransportEvent};
 use peerd_testkit::transport::TestNode;
 use tokio::sync::mpsc;
