@@ -39,6 +39,7 @@ use tempfile::TempDir;
 
 pub mod checks;
 mod concurrent;
+mod crash;
 mod persist;
 mod process;
 

@@ -9,12 +9,13 @@ use peerd_api::{Column, ColumnStats, KeyRange, WriteBatch};
 use super::{collect, keys, Harness, A, B, C};
 
 pub use super::concurrent::readers_never_see_half_a_batch;
+pub use super::crash::crash_keeps_whole_batches;
 pub use super::persist::{
     clean_close_keeps_unflushed_writes, data_survives_reopen, garbage_files_are_reported,
     regular_file_as_directory_is_reported, second_open_in_the_same_process_is_locked,
     unreadable_directory_is_reported,
 };
-pub use super::process::{crash_keeps_whole_batches, directory_held_by_another_process_is_locked};
+pub use super::process::directory_held_by_another_process_is_locked;
 
 /// Put, get, contains, delete, and reads of keys and columns never written.
 pub fn crud(h: &Harness<'_>) {

@@ -1,35 +1,32 @@
-//! Checks that need a second process: SIGKILL in the middle of writing, and a directory
-//! held by another process.
+//! Child processes for the checks that need one, and the check that a directory held by
+//! another process is locked.
 //!
 //! The child is the current test binary run again with `--exact <test>`: the same check
 //! function runs in it, sees [`CHILD_ENV`] naming its test, and plays the child role.
 
-use std::io::{self, BufRead, BufReader, Lines, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::io::{self, BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
+use std::time::Duration;
 
-use peerd_api::{KeyRange, Store, StoreError, WriteBatch};
+use peerd_api::{Store, StoreError};
 
-use super::{get_u64, keys, Harness, A, B, C, CHILD_ENV, DIR_ENV, LOG};
+use super::{Harness, A, CHILD_ENV, DIR_ENV};
 
 /// Prefix of the lines a child writes for its parent.
 const TAG: &str = "peerd-testkit:";
-/// The crash child flushes (and reports) every this many batches...
-const FLUSH_EVERY: u64 = 100;
-/// ...and the parent kills it when it reports having written this many batches (past
-/// two flushes, and far enough past the last one that unflushed writes have filled
-/// whole write buffers: a kill then lands in the middle of backend I/O).
-const KILL_AT: u64 = 270;
-/// The crash child stops here if nobody kills it (the parent is gone or broken).
-const MAX_BATCHES: u64 = 1_000_000;
-/// Size of the value each crash batch writes to column C: 100 batches write about
-/// 800 KiB, more than one of sled's 512 KiB log buffers.
-const BLOB: usize = 8192;
+
+/// How long a parent waits for a child to make progress before failing the test. Not a
+/// timing assertion: a generous watchdog that turns a hung child (a deadlocked backend)
+/// into a failure that says so, instead of a test run that never ends.
+pub(super) const WATCHDOG: Duration = Duration::from_secs(120);
 
 /// A child process that is killed (SIGKILL on Unix) and reaped when dropped, so a failing
 /// parent never leaves it behind.
 pub(super) struct ChildGuard {
     child: Child,
-    lines: Lines<BufReader<ChildStdout>>,
+    /// The child's reports, read from its stdout by a thread (so waits can time out).
+    reports: Receiver<String>,
 }
 
 impl ChildGuard {
@@ -47,20 +44,41 @@ impl ChildGuard {
         configure(&mut command);
         let mut child = command.spawn().expect("spawn the child test process");
         let stdout = child.stdout.take().expect("piped stdout");
-        Self { child, lines: BufReader::new(stdout).lines() }
+        let (send, reports) = sync_channel(64);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                // libtest may have written `test <name> ... ` on the same line first.
+                if let Some(at) = line.find(TAG) {
+                    if send.send(line[at + TAG.len()..].trim().to_owned()).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Self { child, reports }
     }
 
-    /// The next line the child reported (without the tag); panics if the child ended first.
+    /// The next line the child reported (without the tag).
+    ///
+    /// # Panics
+    ///
+    /// If the child ends first, or reports nothing within [`WATCHDOG`].
     pub(super) fn next_report(&mut self) -> String {
-        for line in self.lines.by_ref() {
-            let line = line.expect("read the child's stdout");
-            // libtest may have written `test <name> ... ` on the same line first.
-            if let Some(at) = line.find(TAG) {
-                return line[at + TAG.len()..].trim().to_owned();
+        match self.reports.recv_timeout(WATCHDOG) {
+            Ok(report) => report,
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("the child reported nothing for {WATCHDOG:?}: is the store deadlocked?")
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let status = self.child.wait().expect("wait for the child");
+                panic!("the child ended ({status}) before reporting; is the test name right?");
             }
         }
-        let status = self.child.wait().expect("wait for the child");
-        panic!("the child process ended ({status}) before reporting; is the test name right?");
+    }
+
+    /// True while the child process has not exited.
+    pub(super) fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Kills the child with SIGKILL and waits for it.
@@ -82,69 +100,6 @@ pub(super) fn report(line: &str) -> bool {
     // Flush explicitly: stdout is a pipe here, and the parent waits for this line.
     let mut out = io::stdout().lock();
     writeln!(out, "{TAG} {line}").and_then(|()| out.flush()).is_ok()
-}
-
-fn crash_batch(n: u64) -> WriteBatch {
-    let counter = n.to_be_bytes();
-    let blob: Vec<u8> = counter.iter().copied().cycle().take(BLOB).collect();
-    let mut batch = WriteBatch::new();
-    batch.put(A, "counter", counter).put(LOG, counter, "");
-    batch.put(C, "blob", blob).delete(B, (n - 1).to_be_bytes()).put(B, counter, "pending");
-    batch.put(B, "counter", counter);
-    batch
-}
-
-fn crash_child(h: &Harness<'_>) {
-    let store = h.open();
-    for n in 1..=MAX_BATCHES {
-        store.write(crash_batch(n)).expect("child: write a batch");
-        if n % FLUSH_EVERY == 0 {
-            store.flush().expect("child: flush");
-            if !report(&format!("flushed {n}")) {
-                return;
-            }
-        } else if !report(&format!("wrote {n}")) {
-            return;
-        }
-    }
-}
-
-/// A process killed with SIGKILL while writing batches leaves whole batches only: every
-/// column agrees on the last batch, which is no older than the last flush reported.
-pub fn crash_keeps_whole_batches(h: &Harness<'_>) {
-    if h.is_child() {
-        return crash_child(h);
-    }
-    let mut child = ChildGuard::spawn(h, |_| {});
-    let mut flushed = 0;
-    loop {
-        let report = child.next_report();
-        let (what, n) = report.split_once(' ').unwrap_or_else(|| panic!("report {report:?}"));
-        let n: u64 = n.parse().unwrap_or_else(|_| panic!("report {report:?}"));
-        match what {
-            "flushed" => flushed = n,
-            "wrote" if n >= KILL_AT => break,
-            "wrote" => {}
-            _ => panic!("unexpected report {report:?}"),
-        }
-    }
-    child.kill();
-
-    let store = h.open();
-    let n = get_u64(&*store, A, b"counter");
-    assert!(n >= flushed, "last batch {n} is older than the reported flush of {flushed}");
-    assert_eq!(get_u64(&*store, B, b"counter"), n, "column B disagrees with A");
-    let blob = store.get(C, b"blob").expect("get blob").expect("blob present");
-    let want: Vec<u8> = n.to_be_bytes().iter().copied().cycle().take(BLOB).collect();
-    assert!(blob == want, "the blob holds another batch's counter than {n}");
-    let log = keys(store.scan(LOG, KeyRange::all()));
-    let want: Vec<Vec<u8>> = (1..=n).map(|i| i.to_be_bytes().to_vec()).collect();
-    assert!(log == want, "the log holds {} keys, not exactly 1..={n}", log.len());
-    let pending = keys(store.scan(B, KeyRange::all()));
-    assert_eq!(pending, vec![n.to_be_bytes().to_vec(), b"counter".to_vec()]);
-    // The reopened store keeps working.
-    store.write(crash_batch(n + 1)).expect("write after recovery");
-    assert_eq!(get_u64(&*store, B, b"counter"), n + 1);
 }
 
 fn lock_child(h: &Harness<'_>) {

@@ -1,0 +1,13 @@
+//! The store conformance suite, run against the RocksDB store: every check of both suites.
+
+use std::path::Path;
+
+use peerd_api::{Store, StoreError};
+use peerd_store_rocksdb::Config;
+
+fn open(dir: &Path) -> Result<Box<dyn Store>, StoreError> {
+    Ok(Box::new(peerd_store_rocksdb::Store::open(dir, &Config::default())?))
+}
+
+peerd_testkit::store_suite!(open);
+peerd_testkit::persistent_store_suite!(open);
