@@ -30,6 +30,7 @@ pub fn logs() {
         .try_init();
 }
 
+pub mod full;
 pub mod raw;
 
 use peerd_api::{Item, PeerId, Request, Response, TransportCommand, TransportEvent};
