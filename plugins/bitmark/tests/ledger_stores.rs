@@ -1,4 +1,5 @@
-//! The ledger on sled: the same bytes as on the memory store, and it survives reopening.
+//! The ledger on the persistent stores (sled, RocksDB): the same bytes as on the memory store,
+//! and it survives reopening and delete-down.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
 
@@ -10,12 +11,28 @@ use peerd_api::{Chain, Store};
 
 use ledger_support::*;
 
-fn open(path: &std::path::Path) -> Arc<dyn Store> {
+type Opener = fn(&std::path::Path) -> Arc<dyn Store>;
+
+fn open_sled(path: &std::path::Path) -> Arc<dyn Store> {
     Arc::new(peerd_store_sled::Store::open(path, &peerd_store_sled::Config::default()).unwrap())
+}
+
+fn open_rocksdb(path: &std::path::Path) -> Arc<dyn Store> {
+    let config = peerd_store_rocksdb::Config::default();
+    Arc::new(peerd_store_rocksdb::Store::open(path, &config).unwrap())
 }
 
 #[test]
 fn sled_ledger_matches_memory_and_persists() {
+    ledger_matches_memory_and_persists(open_sled);
+}
+
+#[test]
+fn rocksdb_ledger_matches_memory_and_persists() {
+    ledger_matches_memory_and_persists(open_rocksdb);
+}
+
+fn ledger_matches_memory_and_persists(open: Opener) {
     let memory: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
     let (chain, clock) = dev_chain(memory.clone());
     run_script(&chain, &clock, &mut Script::default());
@@ -26,7 +43,7 @@ fn sled_ledger_matches_memory_and_persists() {
         let store = open(dir.path());
         let (chain, clock) = dev_chain(store.clone());
         run_script(&chain, &clock, &mut Script::default());
-        assert_eq!(snapshot(store.as_ref()), reference, "sled holds the same bytes as memory");
+        assert_eq!(snapshot(store.as_ref()), reference, "the store holds the same bytes as memory");
         store.flush().unwrap();
         chain.tip()
     };
