@@ -62,9 +62,36 @@ pub enum Command {
     /// Look into the store.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Measure the node: sync throughput against the store alone.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Decode bitmarkd bytes (blocks, headers, transactions, addresses) to JSON.
     #[command(subcommand)]
     Inspect(InspectCommand),
+}
+
+/// `peerd bench …`.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Sync a fresh node from P peers serving an N-block dev chain, and ingest the same
+    /// blocks straight into an empty store of the same kind; report both rates.
+    Sync {
+        /// Chain height to sync.
+        #[arg(long, default_value_t = 100_000)]
+        blocks: u64,
+        /// Serving peers.
+        #[arg(long, default_value_t = 5)]
+        peers: usize,
+        /// Transport between the nodes.
+        #[arg(long, default_value = "memory", value_parser = ["memory"])]
+        transport: String,
+        /// Store of the syncing node: memory, sled or rocksdb.
+        #[arg(long, default_value = "memory")]
+        store: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `peerd inspect …`: hex (or `@FILE` holding hex or raw bytes) in, JSON out. Invalid input

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
-use peerd_node::cli::{Cli, Command, ConfigCommand, DbCommand, Global};
+use peerd_node::cli::{BenchCommand, Cli, Command, ConfigCommand, DbCommand, Global};
 use peerd_node::config::{self, ConfigError, Loaded};
 use peerd_node::{builtin, db, inspect, logging, run};
 use tokio::signal::unix::{signal, SignalKind};
@@ -61,6 +61,31 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let loaded = load(&cli.global)?;
             let inspection = db::inspect(&loaded.config)?;
             print(&if json { inspection.json() + "\n" } else { inspection.table() })
+        }
+        Command::Bench(BenchCommand::Sync { blocks, peers, transport, store, json }) => {
+            let options = peerd_node::bench::SyncBenchOptions {
+                blocks,
+                peers,
+                transport,
+                store: store.parse()?,
+            };
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let report = runtime.block_on(peerd_node::bench::sync(options))?;
+            print(&if json {
+                serde_json::to_string(&report).context("encoding the report")? + "\n"
+            } else {
+                format!(
+                    "synced {} blocks from {} {} peers into {}: {:.0} blocks/s; store-only \
+                     ingest {:.0} blocks/s; ratio {:.2}\n",
+                    report.blocks,
+                    report.peers,
+                    report.transport,
+                    report.store,
+                    report.sync_blocks_per_s,
+                    report.ingest_blocks_per_s,
+                    report.ratio
+                )
+            })
         }
         Command::Inspect(command) => {
             // --chain wins; else the configured chain. Inspecting bytes needs no valid store
