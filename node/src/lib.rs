@@ -16,4 +16,6 @@ pub mod inspect;
 pub mod kernel;
 pub mod lockfile;
 pub mod logging;
+#[cfg(feature = "zmq")]
+pub mod rpc_bench;
 pub mod run;

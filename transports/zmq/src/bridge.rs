@@ -1,28 +1,22 @@
-//! The async side: the kernel's commands go to the socket thread, and the thread's events
-//! and inbound requests go to the kernel, whose answers go back to the thread.
+//! The async side of the kernel's commands: they are checked, encoded and handed to the
+//! socket thread over a bounded channel, and the thread is woken through its pipe.
 //!
-//! Every hop is a bounded channel. The socket thread never blocks on the kernel: when the
-//! bridge has no room, the thread stops reading requests (libzmq then queues them and
-//! pushes back on TCP) until there is room again.
+//! The thread sends events and inbound requests to the kernel itself (`try_send` on the
+//! kernel's bounded channel); when the kernel has no room, it stops reading requests
+//! (libzmq then queues them and pushes back on TCP) until there is room again.
 
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use peerd_api::{
-    CancellationToken, DialTarget, InboundRequest, Item, PeerId, Request, RequestId, Response,
-    TransportCommand, TransportError, TransportEvent, MAX_MESSAGE_BYTES,
+    CancellationToken, DialTarget, Item, PeerId, Request, RequestId, Response, TransportCommand,
+    TransportError, MAX_MESSAGE_BYTES,
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::wire::{encode_request, encode_response, frames_size, texts};
-
-/// How long an inbound request may wait for the kernel's answer (bitmarkd's server send
-/// timeout); after that the requester gets `["E", "request not answered"]`.
-pub(crate) const ANSWER_LIMIT: Duration = Duration::from_secs(120);
+use crate::wire::{encode_request, frames_size};
 
 /// Wakes the socket thread, which polls the other end of a socket pair.
 #[derive(Debug)]
@@ -71,19 +65,6 @@ pub(crate) enum ToThread {
     Disconnect(PeerId),
     Publish(Item),
     Request(Outgoing),
-    /// The kernel's answer to an inbound request, for the listener socket `socket`.
-    Reply {
-        socket: usize,
-        envelope: Vec<Vec<u8>>,
-        frames: Vec<Bytes>,
-    },
-}
-
-/// What the socket thread reports.
-#[derive(Debug)]
-pub(crate) enum FromThread {
-    Event(TransportEvent),
-    Inbound { socket: usize, envelope: Vec<Vec<u8>>, command: Bytes, request: Request },
 }
 
 fn fail(message: ToThread, error: TransportError) {
@@ -144,55 +125,6 @@ pub(crate) async fn commands(
     while let Ok(command) = rx.try_recv() {
         if let TransportCommand::Request { reply, .. } = command {
             let _ = reply.send(Err(TransportError::Stopped));
-        }
-    }
-}
-
-/// Delivers the thread's events and inbound requests to the kernel and the kernel's answers
-/// to the thread, until stopped.
-pub(crate) async fn bridge(
-    mut from_thread: mpsc::Receiver<FromThread>,
-    inbox: mpsc::Sender<ToThread>,
-    waker: std::sync::Arc<Waker>,
-    events: mpsc::Sender<TransportEvent>,
-    stop: CancellationToken,
-) {
-    let mut waiting = FuturesUnordered::new();
-    let mut pending: Option<TransportEvent> = None;
-    loop {
-        tokio::select! {
-            biased;
-            () = stop.cancelled() => break,
-            Some(reply) = waiting.next(), if !waiting.is_empty() => {
-                let (socket, envelope, frames) = reply;
-                if inbox.send(ToThread::Reply { socket, envelope, frames }).await.is_err() {
-                    break;
-                }
-                waker.wake();
-            }
-            permit = events.reserve(), if pending.is_some() => {
-                let event = pending.take();
-                match (permit, event) {
-                    (Ok(permit), Some(event)) => permit.send(event),
-                    // The kernel is gone: a dropped reply slot is answered as unanswered.
-                    _ => tracing::debug!("zmq event not delivered: the kernel is gone"),
-                }
-            }
-            message = from_thread.recv(), if pending.is_none() => match message {
-                None => break,
-                Some(FromThread::Event(event)) => pending = Some(event),
-                Some(FromThread::Inbound { socket, envelope, command, request }) => {
-                    let (reply, answer) = oneshot::channel();
-                    pending = Some(TransportEvent::Inbound(InboundRequest { peer: None, request, reply }));
-                    waiting.push(async move {
-                        let response = match tokio::time::timeout(ANSWER_LIMIT, answer).await {
-                            Ok(Ok(response)) => response,
-                            _ => Response::Error(texts::UNANSWERED.to_owned()),
-                        };
-                        (socket, envelope, encode_response(&command, response))
-                    });
-                }
-            },
         }
     }
 }

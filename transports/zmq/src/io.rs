@@ -12,10 +12,12 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use peerd_api::{Addr, CancellationToken, DialTarget, PeerId, TransportError, TransportEvent};
+
 use peerd_bitmark::address::unpack46;
 use tokio::sync::mpsc;
 
-use crate::bridge::{FromThread, ToThread, Waker};
+use crate::answers::{Answers, MAX_PENDING};
+use crate::bridge::{ToThread, Waker};
 use crate::keys::KeyPair;
 use crate::socket;
 use crate::upstream::{Limits, Upstream};
@@ -37,9 +39,12 @@ pub(crate) struct Io {
     pub(crate) publishers: Vec<zmq::Socket>,
     pub(crate) upstreams: HashMap<PeerId, Upstream>,
     pub(crate) inbox: mpsc::Receiver<ToThread>,
-    pub(crate) outbox: mpsc::Sender<FromThread>,
-    /// Events and requests waiting for room in `outbox`.
-    pub(crate) backlog: VecDeque<FromThread>,
+    /// The kernel's event channel; dropped when the thread ends.
+    pub(crate) events: mpsc::Sender<TransportEvent>,
+    /// Events and requests waiting for room in `events`.
+    pub(crate) backlog: VecDeque<TransportEvent>,
+    /// Inbound requests waiting for the kernel's answer.
+    pub(crate) answers: Answers,
     pub(crate) wake: UnixStream,
     pub(crate) waker: Arc<Waker>,
     pub(crate) stop: CancellationToken,
@@ -60,7 +65,7 @@ impl Io {
     /// socket (the context terminates when this returns).
     pub(crate) fn run(mut self, listening: Vec<Addr>, peers: Vec<DialTarget>) {
         for addr in listening {
-            self.emit(FromThread::Event(TransportEvent::Listening(addr)));
+            self.emit(TransportEvent::Listening(addr));
         }
         for target in peers {
             self.dial(target);
@@ -82,6 +87,9 @@ impl Io {
                 self.waker.clear();
             }
             self.take_inbox();
+            for (socket, envelope, frames) in self.answers.take(Instant::now()) {
+                self.send_reply(socket, envelope, frames);
+            }
             for index in ready.routers {
                 self.read_router(index);
             }
@@ -102,13 +110,13 @@ impl Io {
         let now = Instant::now();
         let mut timeout = MAX_POLL;
         let deadlines = self.upstreams.values().filter_map(Upstream::deadline);
-        for at in deadlines.chain(self.heartbeat_due()) {
+        for at in deadlines.chain(self.heartbeat_due()).chain(self.answers.next_deadline()) {
             timeout = timeout.min(at.saturating_duration_since(now));
         }
         if !self.backlog.is_empty() {
             timeout = timeout.min(BACKLOG_POLL);
         }
-        let listen = self.backlog.is_empty();
+        let listen = self.may_read();
         let mut items = vec![zmq::PollItem::from_fd(self.wake.as_raw_fd(), zmq::POLLIN)];
         if listen {
             items.extend(self.routers.iter().map(|r| r.as_poll_item(zmq::POLLIN)));
@@ -152,9 +160,6 @@ impl Io {
                         let _ = out.reply.send(Err(TransportError::NotConnected(out.peer)));
                     }
                 },
-                ToThread::Reply { socket, envelope, frames } => {
-                    self.send_reply(socket, envelope, frames)
-                }
                 ToThread::Dial(target) => self.dial(target),
                 ToThread::Disconnect(peer) => {
                     if let Some(mut upstream) = self.upstreams.remove(&peer) {
@@ -175,7 +180,7 @@ impl Io {
         if monitor {
             let (events, reopen) = upstream.on_monitor();
             for event in events {
-                self.emit(FromThread::Event(event));
+                self.emit(event);
             }
             if reopen {
                 self.reopen(peer);
@@ -214,7 +219,7 @@ impl Io {
             if existing.addr == addr {
                 if existing.is_up() {
                     let target = existing.target.clone();
-                    self.emit(FromThread::Event(TransportEvent::Connected { peer, target }));
+                    self.emit(TransportEvent::Connected { peer, target });
                 }
                 return;
             }
@@ -227,21 +232,28 @@ impl Io {
         self.reopen(&peer);
     }
 
+    /// True when the kernel can take more requests: nothing is waiting for room in its
+    /// channel and fewer than [`MAX_PENDING`] requests wait for answers.
+    pub(crate) fn may_read(&self) -> bool {
+        self.backlog.is_empty() && self.answers.len() < MAX_PENDING
+    }
+
     /// Queues an event or request for the kernel and sends what fits.
-    pub(crate) fn emit(&mut self, message: FromThread) {
+    pub(crate) fn emit(&mut self, message: TransportEvent) {
         self.backlog.push_back(message);
         self.flush();
     }
 
     fn flush(&mut self) {
         while let Some(message) = self.backlog.pop_front() {
-            match self.outbox.try_send(message) {
+            match self.events.try_send(message) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(message)) => {
                     self.backlog.push_front(message);
                     return;
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => {
+                    // The kernel is gone: dropped reply slots are answered as unanswered.
                     self.backlog.clear();
                     return;
                 }

@@ -24,8 +24,11 @@
 //!   also sends `[chain, "heart", "beat"]` after 60 s without items.
 //! - **Keys**: [`keys`] reads and writes bitmarkd's `PUBLIC:`/`PRIVATE:` key files.
 //!
-//! All sockets live on one dedicated thread that only ever blocks in `zmq_poll`; the tokio
-//! side talks to it over bounded channels and wakes it through a socket pair.
+//! All sockets live on one dedicated thread that only ever blocks in `zmq_poll`. It sends
+//! events and inbound requests to the kernel with `try_send` (holding back when the kernel
+//! has no room), receives commands over a bounded channel, and is woken through a socket
+//! pair, also by the kernel's answers: their reply slots are polled with a waker that
+//! writes to that pair, so an answer reaches the socket with one thread switch.
 //!
 //! ## Deviations from bitmarkd (all on the safe side)
 //!
@@ -69,6 +72,7 @@
 //! # Ok(()) }
 //! ```
 
+mod answers;
 mod bridge;
 mod config;
 mod io;

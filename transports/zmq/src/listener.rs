@@ -8,9 +8,8 @@
 //! as libzmq's REP drops it.
 
 use bytes::Bytes;
-use peerd_api::MAX_MESSAGE_BYTES;
+use peerd_api::{InboundRequest, TransportEvent, MAX_MESSAGE_BYTES};
 
-use crate::bridge::FromThread;
 use crate::io::Io;
 use crate::wire::{decode_request, frames_size, Decoded};
 
@@ -21,7 +20,7 @@ impl Io {
     /// Reads and handles requests waiting on listener `index`, while the kernel has room.
     pub(crate) fn read_router(&mut self, index: usize) {
         for _ in 0..BATCH {
-            if !self.backlog.is_empty() {
+            if !self.may_read() {
                 return; // backpressure: the rest waits in libzmq
             }
             let Some(router) = self.routers.get(index) else { return };
@@ -54,7 +53,8 @@ impl Io {
         match decode_request(&self.chain, body) {
             Decoded::Reply(reply) => self.send_reply(index, envelope, reply),
             Decoded::Forward { command, request } => {
-                self.emit(FromThread::Inbound { socket: index, envelope, command, request });
+                let reply = self.answers.insert(index, envelope, command);
+                self.emit(TransportEvent::Inbound(InboundRequest { peer: None, request, reply }));
             }
         }
     }

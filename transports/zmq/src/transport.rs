@@ -12,6 +12,7 @@ use peerd_api::{
 use peerd_bitmark::address::{pack_list, Connection};
 use tokio::sync::{mpsc, Notify};
 
+use crate::answers::Answers;
 use crate::bridge::{self, Waker};
 use crate::io::{bind_all, Io};
 use crate::keys::KeyPair;
@@ -151,7 +152,6 @@ impl Transport for ZmqTransport {
         let (waker, wake) = Waker::pair().map_err(io_error)?;
         let waker = Arc::new(waker);
         let (inbox_tx, inbox) = mpsc::channel(CHANNEL_CAPACITY);
-        let (outbox, from_thread) = mpsc::channel(CHANNEL_CAPACITY);
         let (commands, command_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let stop = ctx.shutdown.child_token();
         let io = Io {
@@ -169,8 +169,9 @@ impl Transport for ZmqTransport {
             publishers,
             upstreams: Default::default(),
             inbox,
-            outbox,
+            events: ctx.events,
             backlog: Default::default(),
+            answers: Answers::new(waker.clone()),
             wake,
             waker: waker.clone(),
             stop: stop.clone(),
@@ -187,20 +188,12 @@ impl Transport for ZmqTransport {
             })
             .map_err(|e| TransportError::Io(format!("cannot start the zmq thread: {e}")))?;
         let stopped = Arc::new(Notify::new());
-        let command_task = tokio::spawn(bridge::commands(
-            command_rx,
-            inbox_tx.clone(),
-            waker.clone(),
-            ctx.chain.clone(),
-            stop.clone(),
-        ));
-        let bridge_task =
-            tokio::spawn(bridge::bridge(from_thread, inbox_tx, waker, ctx.events, stop.clone()));
+        let command_task =
+            tokio::spawn(bridge::commands(command_rx, inbox_tx, waker, ctx.chain, stop));
         let notify = stopped.clone();
         tokio::spawn(async move {
             let _ = command_task.await;
             let _ = done.await;
-            let _ = bridge_task.await;
             tracing::debug!("zmq transport stopped");
             notify.notify_waiters();
             notify.notify_one();
