@@ -318,3 +318,27 @@ pub(crate) fn bind_all(
     }
     Ok((sockets, bound))
 }
+
+#[cfg(test)]
+mod tests {
+    use peerd_bitmark::address::{pack_list, Connection};
+
+    use super::choose_address;
+
+    #[test]
+    fn address_choice_follows_bitmarkd() {
+        let v4 = Connection::parse("10.0.0.1:2136").unwrap();
+        let v6 = Connection::parse("[2001:db8::1]:2136").unwrap();
+        let both = pack_list(&[v4, v6]);
+        assert_eq!(choose_address(&both, true), Some(v6.socket_addr()));
+        assert_eq!(choose_address(&both, false), Some(v4.socket_addr()));
+        let only_v6 = pack_list(&[v6]);
+        assert_eq!(choose_address(&only_v6, true), Some(v6.socket_addr()));
+        assert_eq!(choose_address(&only_v6, false), None, "address is nil");
+        assert_eq!(choose_address(&[], true), None);
+        // The first record of each family counts; garbage ends the list.
+        let second = Connection::parse("10.0.0.2:1").unwrap();
+        let list = [pack_list(&[v4, second]), vec![3, 1, 2]].concat();
+        assert_eq!(choose_address(&list, true), Some(v4.socket_addr()));
+    }
+}
