@@ -13,12 +13,19 @@
 //! as an empty database. Every store therefore holds a marker (outside all columns),
 //! written when it is created; an existing log without it is reported as corrupt.
 //!
-//! **Known issue (sled 0.34.7).** Under sustained writes sled can deadlock: the writer
-//! waits for a file truncation queued on sled's I/O thread pool while every pool thread
-//! waits for a lock the writer holds (compare spacejam/sled#1412). The conformance
-//! suite's crash check, which writes ~1 MiB of 8 KiB values between flushes, hung in
-//! about 1 run in 20 (3 child processes each) on a loaded 2-core machine; its watchdog
-//! then fails the test. Prefer RocksDB for nodes that sync a long chain.
+//! **Backpressure (a sled 0.34.7 deadlock).** Under sustained writes sled 0.34.7 can
+//! deadlock: a writer that needs a fresh log segment waits, holding the segment
+//! accountant's lock, for a file truncation queued on sled's I/O thread pool, while every
+//! pool thread, each writing a log buffer, waits for that lock (compare
+//! spacejam/sled#1412; the pool cannot grow past its 7 permanent threads once they are
+//! all busy). Without a bound on the buffers in flight, the conformance suite's crash
+//! check hung in 5 of 80 runs. This store therefore makes
+//! [`write`](peerd_api::Store::write) wait for sled's log to reach the disk (a sled
+//! `flush`) after every ~256 KiB of estimated log writes, so that one writer has at most
+//! a few buffers in flight and a pool thread stays free; with it, 350 runs in a row
+//! passed. The wait adds durability and costs a disk wait per 256 KiB written. The bound
+//! is per store and assumes few concurrent writers: many threads writing large batches
+//! to one store, or many busy stores in one process, can still fill the pool.
 //!
 //! Opening a directory that another process (or this one) holds gives
 //! [`StoreError::Locked`]; a directory sled cannot read gives [`StoreError::Corrupt`] or
@@ -50,6 +57,7 @@ use std::path::{Path, PathBuf};
 use peerd_api::StoreError;
 use serde::{Deserialize, Serialize};
 
+mod backpressure;
 mod error;
 mod store;
 

@@ -9,6 +9,7 @@ use peerd_api::{BatchOp, Column, ColumnStats, KeyRange, ScanIter, StoreError, Wr
 use sled::transaction::{ConflictableTransactionResult, TransactionError, Transactional};
 use sled::Tree;
 
+use crate::backpressure::Backpressure;
 use crate::error::{self, KIND};
 use crate::Config;
 
@@ -22,6 +23,8 @@ pub struct Store {
     /// Every column tree that exists, by name. Trees are only created by writes, so a
     /// read of a column missing here finds nothing without touching the database.
     trees: RwLock<BTreeMap<String, Tree>>,
+    /// Makes writers wait for the disk now and then: see [`crate::backpressure`].
+    backpressure: Backpressure,
 }
 
 impl std::fmt::Debug for Store {
@@ -63,7 +66,8 @@ impl Store {
             trees.insert(text.to_owned(), tree);
         }
         tracing::debug!(path = %path.display(), columns = trees.len(), "opened sled store");
-        Ok(Self { db, path: path.to_path_buf(), trees: RwLock::new(trees) })
+        let trees = RwLock::new(trees);
+        Ok(Self { db, path: path.to_path_buf(), trees, backpressure: Backpressure::default() })
     }
 
     /// The database directory.
@@ -206,14 +210,25 @@ impl peerd_api::Store for Store {
             ConflictableTransactionResult::<(), Infallible>::Ok(())
         });
         match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Storage(e)) => Err(error::backend("write", e)),
+            Ok(()) => {}
+            Err(TransactionError::Storage(e)) => return Err(error::backend("write", e)),
             Err(TransactionError::Abort(never)) => match never {},
         }
+        // Bound the log buffers in flight, or sled 0.34.7 can deadlock. The batch is
+        // applied already, so a failed flush is not this write's error: sled keeps the
+        // I/O error and fails the next write or `flush` with it.
+        if self.backpressure.wrote(&ops) {
+            if let Err(e) = self.db.flush() {
+                tracing::warn!(path = %self.path.display(), error = %e, "backpressure flush failed");
+            }
+        }
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush().map(drop).map_err(|e| error::backend("flush", e))
+        self.db.flush().map_err(|e| error::backend("flush", e))?;
+        self.backpressure.flushed();
+        Ok(())
     }
 
     fn stats(&self) -> Result<Vec<ColumnStats>, StoreError> {
