@@ -11,13 +11,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use peerd_api::{
-    Plugin, PluginConfig, PluginError, Registry, Store, StoreError, Transport, TransportError,
-};
+use peerd_api::{Plugin, PluginConfig, PluginError, Registry, Store, StoreError, TransportError};
 use serde::ser::{Error as _, SerializeMap};
 use serde::{Serialize, Serializer};
 
 use crate::config::SectionParser;
+
+mod transport;
+
+pub use transport::{TransportConfig, TransportEnv};
 
 /// A kind this build of peerd does not include, with its options as written.
 #[derive(Clone, Debug, PartialEq)]
@@ -165,111 +167,6 @@ impl Serialize for StoreConfig {
             StoreConfig::NotCompiled(n) => tagged(s, n.kind, &n.options),
         }
     }
-}
-
-/// One `[[transports]]` entry: one variant per transport.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum TransportConfig {
-    /// `kind = "memory"`: the in-process network of this process.
-    Memory(peerd_transport_memory::Config),
-    /// A transport left out of this build.
-    NotCompiled(NotCompiled),
-}
-
-impl TransportConfig {
-    /// Every transport kind peerd knows, compiled in or not.
-    pub const KINDS: &'static [&'static str] = &["zmq", "libp2p", "memory"];
-
-    /// The default transports: one memory transport, which needs no network and shows
-    /// the shape of the section (`[[transports]]`).
-    pub fn defaults() -> Vec<Self> {
-        vec![TransportConfig::Memory(Default::default())]
-    }
-
-    /// The `kind` of this entry.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            TransportConfig::Memory(_) => peerd_transport_memory::TRANSPORT_NAME,
-            TransportConfig::NotCompiled(n) => n.kind,
-        }
-    }
-
-    /// Parses the entry for `kind`.
-    ///
-    /// # Errors
-    ///
-    /// The known kinds, if `kind` is none of them.
-    pub fn parse(
-        kind: &str,
-        parser: &mut SectionParser<'_>,
-    ) -> Result<Self, &'static [&'static str]> {
-        let absent = |kind, parser: &SectionParser<'_>| {
-            let hint = "this version of peerd has no such transport yet";
-            TransportConfig::NotCompiled(NotCompiled { kind, hint, options: parser.raw() })
-        };
-        Ok(match kind {
-            "memory" => TransportConfig::Memory(parser.parse()),
-            "zmq" => absent("zmq", parser),
-            "libp2p" => absent("libp2p", parser),
-            _ => return Err(Self::KINDS),
-        })
-    }
-
-    /// Checks the entry as [`TransportConfig::build`] would, without starting anything.
-    ///
-    /// # Errors
-    ///
-    /// The transport's own configuration error, as text.
-    pub fn check(&self, node_name: &str) -> Result<(), String> {
-        let env = TransportEnv {
-            node_name: node_name.to_owned(),
-            memory_net: peerd_transport_memory::MemoryNet::new(0),
-        };
-        match self.build(&env) {
-            Ok(_) | Err(BuildError::NotCompiled { .. }) => Ok(()),
-            Err(BuildError::Transport {
-                source: TransportError::Config { reason, .. }, ..
-            }) => Err(reason),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-
-    /// Builds the transport, ready to start.
-    ///
-    /// # Errors
-    ///
-    /// [`BuildError::NotCompiled`] or the transport's own configuration error.
-    pub fn build(&self, env: &TransportEnv) -> Result<Box<dyn Transport>, BuildError> {
-        let transport_err = |source| BuildError::Transport { kind: self.kind(), source };
-        Ok(match self {
-            TransportConfig::Memory(c) => Box::new(
-                peerd_transport_memory::build(&env.memory_net, c, &env.node_name)
-                    .map_err(transport_err)?,
-            ),
-            TransportConfig::NotCompiled(n) => {
-                return Err(BuildError::not_compiled("transport", n))
-            }
-        })
-    }
-}
-
-impl Serialize for TransportConfig {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            TransportConfig::Memory(c) => tagged(s, "memory", c),
-            TransportConfig::NotCompiled(n) => tagged(s, n.kind, &n.options),
-        }
-    }
-}
-
-/// What transports share in one process.
-#[derive(Clone, Debug)]
-pub struct TransportEnv {
-    /// `[node] name`, the default name on the memory network.
-    pub node_name: String,
-    /// The process's in-process network (memory transports of one process meet here).
-    pub memory_net: peerd_transport_memory::MemoryNet,
 }
 
 /// The compiled-in handler plugins. None yet: the bitmark handlers arrive with their issue.

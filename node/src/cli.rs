@@ -62,12 +62,32 @@ pub enum Command {
     /// Look into the store.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Generate transport keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Measure the node: sync throughput against the store alone.
     #[command(subcommand)]
     Bench(BenchCommand),
     /// Decode bitmarkd bytes (blocks, headers, transactions, addresses) to JSON.
     #[command(subcommand)]
     Inspect(InspectCommand),
+}
+
+/// `peerd keys …`: new key files; existing files are never overwritten.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// bitmarkd-format CURVE keys: `peer.public` and `peer.private` (mode 0600).
+    Zmq {
+        /// Directory to write them to (default: the data directory).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// A libp2p Ed25519 identity: `libp2p-identity.key` (mode 0600).
+    Libp2p {
+        /// Directory to write it to (default: the data directory).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `peerd bench …`.
@@ -88,6 +108,16 @@ pub enum BenchCommand {
         /// Store of the syncing node: memory, sled or rocksdb.
         #[arg(long, default_value = "memory")]
         store: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve a dev chain over ZeroMQ/CURVE and, in the same run, a plain libzmq CURVE echo
+    /// server; drive both with `N` and `B` requests (one connection, then 8 in parallel).
+    Rpc {
+        /// Requests per run.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use clap::Parser as _;
-use peerd_node::cli::{BenchCommand, Cli, Command, ConfigCommand, DbCommand, Global};
+use peerd_node::cli::{BenchCommand, Cli, Command, ConfigCommand, DbCommand, Global, KeysCommand};
 use peerd_node::config::{self, ConfigError, Loaded};
 use peerd_node::{builtin, db, inspect, logging, run};
 use tokio::signal::unix::{signal, SignalKind};
@@ -87,6 +87,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 )
             })
         }
+        Command::Bench(BenchCommand::Rpc { requests, json }) => bench_rpc(requests, json),
+        Command::Keys(command) => keys(&cli.global, command),
         Command::Inspect(command) => {
             // --chain wins; else the configured chain. Inspecting bytes needs no valid store
             // or transport section, so a config that fails to load falls back to the default.
@@ -99,6 +101,49 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print(&inspect::run(&command, &chain)?)
         }
     }
+}
+
+fn keys(global: &Global, command: KeysCommand) -> Result<ExitCode> {
+    let dir = |out: Option<PathBuf>| out.unwrap_or_else(|| global.sources().data_dir());
+    match command {
+        #[cfg(feature = "zmq")]
+        KeysCommand::Zmq { out } => {
+            let dir = dir(out);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let files = peerd_transport_zmq::keys::generate(&dir)?;
+            print(&format!("wrote {} and {}\n", files.public.display(), files.private.display()))
+        }
+        #[cfg(feature = "libp2p")]
+        KeysCommand::Libp2p { out } => {
+            let dir = dir(out);
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let path = peerd_transport_libp2p::keys::generate(&dir)?;
+            let peer = peerd_transport_libp2p::keys::peer_id(&path)?;
+            print(&format!("wrote {} (peer id {peer})\n", path.display()))
+        }
+        #[allow(unreachable_patterns)] // reached only in builds without a transport feature
+        other => anyhow::bail!("{other:?}: this transport is not compiled into this build"),
+    }
+}
+
+#[cfg(feature = "zmq")]
+fn bench_rpc(requests: usize, json: bool) -> Result<ExitCode> {
+    let options = peerd_node::rpc_bench::RpcBenchOptions { requests, ..Default::default() };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let r = runtime.block_on(peerd_node::rpc_bench::rpc(options))?;
+    print(&if json {
+        serde_json::to_string(&r).context("encoding the report")? + "\n"
+    } else {
+        format!(
+            "{} requests: peerd {:.0}/s, libzmq echo {:.0}/s, ratio {:.2}; p50 {} us, p99 {} us\n",
+            r.requests, r.peerd_per_s, r.echo_per_s, r.ratio, r.p50_us, r.p99_us
+        )
+    })
+}
+
+#[cfg(not(feature = "zmq"))]
+fn bench_rpc(_requests: usize, _json: bool) -> Result<ExitCode> {
+    anyhow::bail!("peerd bench rpc needs the zmq cargo feature")
 }
 
 fn load(global: &Global) -> Result<Loaded> {

@@ -143,8 +143,14 @@ async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) -> Result<(), R
     let chain: Arc<dyn Chain> = Arc::new(chain);
     info!(height = chain.height().map_err(|e| RunError::Chain(e.to_string()))?, "chain opened");
 
-    let mut kernel =
-        Kernel::new(chain, config.sync.clone()).with_version(VERSION).with_seed(rand::random());
+    let mut statics = Vec::new();
+    for transport in &config.transports {
+        statics.extend(transport.static_targets()?);
+    }
+    let mut kernel = Kernel::new(chain, config.sync.clone())
+        .with_version(VERSION)
+        .with_seed(rand::random())
+        .with_statics(statics);
     if config.producer.enabled {
         let interval = Duration::from_secs(config.producer.interval);
         kernel = kernel.with_producer(Production::new(interval, ProducerSwitch::new(true)));
@@ -158,10 +164,7 @@ fn start_transports(
     events: mpsc::Sender<TransportEvent>,
     stop: &CancellationToken,
 ) -> Result<Vec<TransportHandle>, BuildError> {
-    let env = TransportEnv {
-        node_name: config.node.name.clone(),
-        memory_net: peerd_transport_memory::MemoryNet::new(rand::random()),
-    };
+    let env = TransportEnv::new(config, peerd_transport_memory::MemoryNet::new(rand::random()));
     let mut handles = Vec::new();
     for cfg in &config.transports {
         let ctx = TransportContext {

@@ -6,7 +6,7 @@ use peerd_api::MAX_MESSAGE_BYTES;
 
 use super::problem::one_of;
 use super::{Config, Origins, Problem};
-use crate::builtin::{StoreConfig, TransportConfig};
+use crate::builtin::{StoreConfig, TransportConfig, TransportEnv};
 
 /// Longest node name accepted.
 const MAX_NAME_LEN: usize = 64;
@@ -26,6 +26,7 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
             format!("store kind {:?} is not available in this build: {}", absent.kind, absent.hint),
         );
     }
+    let env = TransportEnv::new(config, peerd_transport_memory::MemoryNet::new(0));
     for (i, transport) in config.transports.iter().enumerate() {
         let key = format!("transports.{i}.kind");
         if let TransportConfig::NotCompiled(absent) = transport {
@@ -37,7 +38,7 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
                 ),
             );
         }
-        if let Err(reason) = transport.check(&config.node.name) {
+        if let Err(reason) = transport.check(&env) {
             report(
                 &format!("transports.{i}"),
                 format!("invalid {} transport: {reason}", transport.kind()),

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Chain, ChainError, Clock, DialTarget, Item, ItemKind, ModeCell, PeerId, Store, StoreError};
+use crate::{
+    Chain, ChainError, Clock, DialTarget, Item, ItemKind, ModeCell, PeerId, Store, StoreError,
+};
 
 /// What a handler decided about an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,7 +129,11 @@ pub trait Handler: Send + Sync + 'static {
     ) -> Result<Outcome, HandlerError>;
 
     /// Reacts to a node event. The default ignores it.
-    async fn on_event(&self, _ctx: &HandlerContext, _event: &NodeEvent) -> Result<(), HandlerError> {
+    async fn on_event(
+        &self,
+        _ctx: &HandlerContext,
+        _event: &NodeEvent,
+    ) -> Result<(), HandlerError> {
         Ok(())
     }
 

@@ -179,7 +179,9 @@ mod transport;
 
 pub use chain::{Accepted, BlockMeta, Chain, ChainError, DigestSource};
 pub use digest::{Digest, DigestParseError};
-pub use handler::{Handler, HandlerContext, HandlerError, NodeEvent, NodeLink, NodeRequest, Outcome};
+pub use handler::{
+    Handler, HandlerContext, HandlerError, NodeEvent, NodeLink, NodeRequest, Outcome,
+};
 pub use message::{
     Item, ItemKind, ItemKindError, NodeInfo, Registration, Request, Response, MAX_KIND_LEN,
     MAX_MESSAGE_BYTES,

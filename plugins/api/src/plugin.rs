@@ -29,10 +29,8 @@ impl PluginConfig {
     ///
     /// [`PluginError::Config`] naming the plugin and the problem.
     pub fn parse<T: DeserializeOwned>(&self, plugin: &str) -> Result<T, PluginError> {
-        serde_json::from_value(self.options.clone()).map_err(|e| PluginError::Config {
-            plugin: plugin.to_owned(),
-            reason: e.to_string(),
-        })
+        serde_json::from_value(self.options.clone())
+            .map_err(|e| PluginError::Config { plugin: plugin.to_owned(), reason: e.to_string() })
     }
 }
 
@@ -54,7 +52,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.by_kind.iter().map(|(k, i)| (k, self.handlers[*i].name()))).finish()
+        f.debug_map()
+            .entries(self.by_kind.iter().map(|(k, i)| (k, self.handlers[*i].name())))
+            .finish()
     }
 }
 

@@ -46,7 +46,11 @@ impl KeyRange {
 
     /// Keys in `[start, end)`, ascending.
     pub fn between(start: impl Into<Vec<u8>>, end: impl Into<Vec<u8>>) -> Self {
-        Self { start: Bound::Included(start.into()), end: Bound::Excluded(end.into()), reverse: false }
+        Self {
+            start: Bound::Included(start.into()),
+            end: Bound::Excluded(end.into()),
+            reverse: false,
+        }
     }
 
     /// Keys at or above `start`, ascending.
@@ -152,7 +156,12 @@ impl WriteBatch {
     }
 
     /// Adds a put.
-    pub fn put(&mut self, column: Column, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) -> &mut Self {
+    pub fn put(
+        &mut self,
+        column: Column,
+        key: impl Into<Vec<u8>>,
+        value: impl Into<Vec<u8>>,
+    ) -> &mut Self {
         self.ops.push(BatchOp::Put { column, key: key.into(), value: value.into() });
         self
     }

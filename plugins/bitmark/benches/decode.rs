@@ -4,6 +4,7 @@
 //! transfers, 10 assets, 10 block foundations, 5 shares, 3 share grants, 2 share swaps.
 //! Reported per record (elements/s) and per byte (bytes/s).
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![allow(missing_docs)] // `criterion_group!` generates an undocumented function
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

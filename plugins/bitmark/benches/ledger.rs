@@ -4,6 +4,7 @@
 //! (from the second block on) six transfers of bitmarks issued earlier, plus the foundation.
 //! The blocks are produced once; each iteration applies all of them to a fresh store.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 #![allow(missing_docs)] // `criterion_group!` generates an undocumented function
 
 use std::sync::Arc;

@@ -1,6 +1,8 @@
 //! Property tests: every record kind round-trips through pack → unpack, and the
 //! decoders never panic on arbitrary or mutated bytes.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use peerd_bitmark::account::{Account, PrivateKey, Signature};
 use peerd_bitmark::currency::{Currency, CurrencyMap};
 use peerd_bitmark::genesis;

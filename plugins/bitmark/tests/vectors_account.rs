@@ -1,6 +1,9 @@
 //! account.json: accounts, private keys, Base58 and wallet recovery seeds.
 
-#[allow(unreachable_pub, clippy::print_stdout)] // shared loader: several test crates; prints its case count
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+#[allow(unreachable_pub, clippy::print_stdout)]
+// shared loader: several test crates; prints its case count
 mod common;
 
 use common::{expected_error, hex_field, str_field, u64_field};

@@ -1,6 +1,9 @@
 //! payid.json: pay ids (SHA3-384 of packed records) and pay nonces.
 
-#[allow(unreachable_pub, clippy::print_stdout)] // shared loader: several test crates; prints its case count
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+#[allow(unreachable_pub, clippy::print_stdout)]
+// shared loader: several test crates; prints its case count
 mod common;
 
 use common::{expected_error, str_field, u64_field};

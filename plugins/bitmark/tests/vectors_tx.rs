@@ -1,7 +1,10 @@
 //! transactions.json: every record kind packed, signed, unpacked, truncated and rejected
 //! exactly as bitmarkd does.
 
-#[allow(unreachable_pub, clippy::print_stdout)] // shared loader: several test crates; prints its case count
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+#[allow(unreachable_pub, clippy::print_stdout)]
+// shared loader: several test crates; prints its case count
 mod common;
 
 use std::collections::HashMap;

@@ -5,6 +5,8 @@
 //! unreadable directories) have nothing to test. `nothing_survives_the_store` below pins
 //! that down instead of leaving it implicit.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::path::Path;
 
 use peerd_api::{Store, StoreError};

@@ -1,5 +1,7 @@
 //! Memory-store behaviour beyond the conformance suite: scan snapshots and the config.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use peerd_api::{Column, KeyRange, Store as _};
 use peerd_store_memory::{Config, Store};
 

@@ -1,5 +1,7 @@
 //! The store conformance suite, run against the RocksDB store: every check of both suites.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::path::Path;
 
 use peerd_api::{Store, StoreError};

@@ -1,6 +1,8 @@
 //! RocksDB-specific behaviour beyond the conformance suite: which damaged file gives
 //! which error, the `default` column family, and the config section's parsing.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::fs;
 use std::path::Path;
 

@@ -2,6 +2,8 @@
 //! itself would silently open as an empty database, a damaged config, and the config
 //! section's parsing.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::fs;
 use std::path::Path;
 

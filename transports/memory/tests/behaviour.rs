@@ -1,6 +1,8 @@
 //! Memory-transport specifics: configuration, timeouts, queue limits, size limits on
 //! replies, names, statistics.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::time::Duration;

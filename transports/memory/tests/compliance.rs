@@ -1,5 +1,7 @@
 //! The memory transport runs the whole transport conformance suite, under paused time.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use peerd_api::{Transport, TransportHandle};
 use peerd_testkit::transport::TransportHarness;
 use peerd_transport_memory::MemoryNet;

@@ -1,6 +1,8 @@
 //! Fault injection: drop, delay, duplicate, reorder, late replies, determinism.
 //! All under paused time: durations are checked with `tokio::time::Instant` arithmetic.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! Partitions, kills and restarts: connections go down, come back by themselves, and
 //! requests fail fast while a peer is unreachable.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::{digest_of, id, serve_digests, start};

@@ -5,7 +5,6 @@
 //! test does not know fails the test instead of being skipped.
 
 #![allow(dead_code)] // each test binary uses part of this module
-#![allow(unreachable_pub, clippy::print_stdout)] // test support: prints case counts
 
 use std::path::PathBuf;
 
