@@ -1,4 +1,4 @@
-//! Dev-chain blocks applied per second on the memory store and on sled.
+//! Dev-chain blocks applied per second on the memory store, sled and RocksDB.
 //!
 //! Each block carries realistic traffic: three asset registrations, six issues and
 //! (from the second block on) six transfers of bitmarks issued earlier, plus the foundation.
@@ -120,6 +120,21 @@ fn bench(c: &mut Criterion) {
                 let store =
                     peerd_store_sled::Store::open(dir.path(), &peerd_store_sled::Config::default())
                         .expect("sled");
+                (dir, Arc::new(store) as Arc<dyn Store>)
+            },
+            |(dir, store)| {
+                apply_all(store, &blocks);
+                drop(dir);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("rocksdb", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let config = peerd_store_rocksdb::Config::default();
+                let store = peerd_store_rocksdb::Store::open(dir.path(), &config).expect("rocksdb");
                 (dir, Arc::new(store) as Arc<dyn Store>)
             },
             |(dir, store)| {
