@@ -176,6 +176,7 @@ mod peer;
 mod plugin;
 mod store;
 mod transport;
+mod wire;
 
 pub use chain::{Accepted, BlockMeta, Chain, ChainError, DigestSource};
 pub use digest::{Digest, DigestParseError};
@@ -197,6 +198,7 @@ pub use transport::{
     GossipMode, InboundRequest, RequestId, Transport, TransportCommand, TransportContext,
     TransportError, TransportEvent, TransportHandle, CHANNEL_CAPACITY,
 };
+pub use wire::invalid_chain_text;
 
 /// Re-exported so plugins name the same versions as the kernel.
 pub use async_trait::async_trait;

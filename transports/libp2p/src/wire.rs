@@ -11,7 +11,7 @@
 //!   `{"digest": bytes(32)}`, `{"block": bytes}`, `{"register": …}`, `"ack"`,
 //!   `{"reply": [bytes]}`, `{"error": text}`.
 //!
-//! Sizes are counted as bitmarkd counts its frames ([`request_size`], [`response_size`]), so
+//! Sizes are counted as bitmarkd counts its frames (`Request::wire_size`, `Response::wire_size`), so
 //! that [`MAX_MESSAGE_BYTES`] bites exactly where it does on the ZeroMQ transport; the CBOR
 //! frame itself may exceed that by at most [`FRAME_ALLOWANCE`] bytes of framing.
 
@@ -208,32 +208,6 @@ pub fn decode_params(bytes: &[u8]) -> Result<Vec<Bytes>, WireError> {
 
 fn parse_kind(kind: &str) -> Result<ItemKind, WireError> {
     kind.parse().map_err(|e: peerd_api::ItemKindError| WireError::Kind(e.to_string()))
-}
-
-/// Bytes a request takes on bitmarkd's wire: the frames `[chain, command, params…]`.
-pub fn request_size(chain: &str, request: &Request) -> usize {
-    let params = match request {
-        Request::Info | Request::Height => 0,
-        Request::Digest(_) | Request::Block(_) => 8,
-        Request::Register(r) => r.chain.len() + r.public_key.len() + r.listeners.len() + 8,
-        Request::Gossip(item) => item.payload_len(),
-    };
-    chain.len() + request.command().len() + params
-}
-
-/// Bytes a reply takes on bitmarkd's wire: the frames `[command, payload…]` (the `I` reply
-/// counted as its JSON's upper bound).
-pub fn response_size(response: &Response) -> usize {
-    match response {
-        Response::Info(info) => 1 + 70 + 6 * (info.version.len() + info.chain.len()),
-        Response::Height(_) => 1 + 8,
-        Response::Digest(_) => 1 + 32,
-        Response::Block(block) => 1 + block.len(),
-        Response::Register(r) => 1 + r.chain.len() + r.public_key.len() + r.listeners.len() + 8,
-        Response::Ack => 2,
-        Response::Reply(frames) => 1 + frames.iter().map(Bytes::len).sum::<usize>(),
-        Response::Error(text) => 1 + text.len(),
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use peerd_api::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::wire::{request_size, Envelope, Parcel, Reply};
+use crate::wire::{Envelope, Parcel, Reply};
 use crate::MemoryNet;
 
 /// Replies that may be waiting on one connection: the current one plus late duplicates.
@@ -96,7 +96,7 @@ impl Connection {
                         from: self.local.clone(),
                         chain: self.chain.clone(),
                         seq,
-                        size: request_size(&self.chain, &queued.request),
+                        size: queued.request.wire_size(&self.chain),
                         request: queued.request,
                         reply_to: reply_tx.clone(),
                     };

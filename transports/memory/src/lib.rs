@@ -85,7 +85,6 @@ pub use faults::Faults;
 pub use net::{MemoryNet, NetStats};
 pub use server::UNANSWERED;
 pub use transport::{MemoryTransport, DEFAULT_QUEUE_LIMIT, DEFAULT_TIMEOUT, TRANSPORT_NAME};
-pub use wire::invalid_chain_text;
 
 /// The `[[transports]]` entry with `kind = "memory"`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,9 @@ use peerd_api::{CancellationToken, InboundRequest, Response, TransportEvent, MAX
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
-use crate::wire::{invalid_chain_text, response_size, Envelope, Parcel, Reply};
+use peerd_api::invalid_chain_text;
+
+use crate::wire::{Envelope, Parcel, Reply};
 use crate::MemoryNet;
 
 /// The error text sent when the kernel drops an inbound request's reply slot.
@@ -55,7 +57,7 @@ impl Server {
         }
         if chain != self.chain {
             tracing::debug!(from, chain, "memory request for another chain refused");
-            let response = Response::Error(invalid_chain_text(&chain, &self.chain));
+            let response = Response::Error(invalid_chain_text(chain.as_bytes(), &self.chain));
             self.answer(&from, reply_to, seq, response);
             return true;
         }
@@ -95,7 +97,7 @@ fn send_reply(
     seq: u64,
     response: Response,
 ) {
-    let reply = Reply { seq, size: response_size(&response), response };
+    let reply = Reply { seq, size: response.wire_size(), response };
     net.transmit(from, to, Parcel::Reply { reply_to, reply });
 }
 

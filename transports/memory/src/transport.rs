@@ -15,7 +15,6 @@ use tokio::task::JoinSet;
 
 use crate::connection::{Connection, Queued};
 use crate::server::Server;
-use crate::wire::request_size;
 use crate::MemoryNet;
 
 /// The transport's name: the `kind` of its config section and of its dial targets.
@@ -198,7 +197,7 @@ impl Node {
         match command {
             TransportCommand::Dial(target) => self.dial(target),
             TransportCommand::Request { id, peer, request, reply } => {
-                let size = request_size(&self.ctx.chain, &request);
+                let size = request.wire_size(&self.ctx.chain);
                 if size > MAX_MESSAGE_BYTES {
                     let _ =
                         reply.send(Err(TransportError::TooLarge { size, max: MAX_MESSAGE_BYTES }));

@@ -8,9 +8,7 @@
 use bytes::Bytes;
 use peerd_api::{Digest, Item, NodeInfo, Registration, Request, Response};
 
-pub(crate) mod quote;
-
-pub use quote::invalid_chain_text;
+pub use peerd_api::invalid_chain_text;
 
 /// bitmarkd's error texts the listener sends itself (spec §6).
 pub mod texts {

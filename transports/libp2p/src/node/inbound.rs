@@ -2,13 +2,13 @@
 
 use libp2p::request_response::{InboundFailure, ResponseChannel};
 use libp2p::PeerId;
+use peerd_api::invalid_chain_text;
 use peerd_api::{InboundRequest, Response, TransportEvent, MAX_MESSAGE_BYTES};
-use peerd_transport_memory::invalid_chain_text;
 use tokio::sync::oneshot;
 
 use super::Node;
 use crate::codec::{too_large, Frame};
-use crate::wire::{decode_request, encode_response, request_size, response_size};
+use crate::wire::{decode_request, encode_response};
 use crate::{api_peer, UNANSWERED};
 
 /// Inbound requests that may wait for the kernel at once; more are answered "busy".
@@ -36,10 +36,10 @@ impl Node {
         };
         if chain != self.ctx.chain {
             tracing::debug!(%peer, %chain, "libp2p request for another chain refused");
-            let response = Response::Error(invalid_chain_text(&chain, &self.ctx.chain));
+            let response = Response::Error(invalid_chain_text(chain.as_bytes(), &self.ctx.chain));
             return self.answered(Answer { channel, response, peer });
         }
-        let size = request_size(&chain, &request);
+        let size = request.wire_size(&chain);
         if size > MAX_MESSAGE_BYTES {
             // As a ZeroMQ socket with MAXMSGSIZE: dropped unanswered.
             tracing::warn!(%peer, size, "oversized libp2p request refused");
@@ -71,7 +71,7 @@ impl Node {
     /// Sends an answer back on its stream.
     pub(crate) fn answered(&mut self, answer: Answer) {
         let Answer { channel, mut response, peer } = answer;
-        let size = response_size(&response);
+        let size = response.wire_size();
         if size > MAX_MESSAGE_BYTES {
             tracing::warn!(%peer, size, "libp2p reply too large; sending an error instead");
             response = Response::Error(format!(

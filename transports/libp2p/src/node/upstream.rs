@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::Node;
 use crate::addrs::{decode_key, decode_listeners};
 use crate::codec::{too_large, Frame};
-use crate::wire::{decode_response, encode_request, request_size, response_size};
+use crate::wire::{decode_response, encode_request};
 use crate::{api_peer, TRANSPORT_NAME};
 
 type Reply = oneshot::Sender<Result<Response, TransportError>>;
@@ -218,7 +218,7 @@ impl Node {
         request: Request,
         reply: Reply,
     ) {
-        let size = request_size(&self.ctx.chain, &request);
+        let size = request.wire_size(&self.ctx.chain);
         if size > MAX_MESSAGE_BYTES {
             let _ = reply.send(Err(TransportError::TooLarge { size, max: MAX_MESSAGE_BYTES }));
             return;
@@ -292,7 +292,7 @@ impl Node {
         let api = api_peer(&peer);
         let result = match result {
             Ok(frame) => match decode_response(&frame.0) {
-                Ok(response) => match response_size(&response) {
+                Ok(response) => match response.wire_size() {
                     size if size > MAX_MESSAGE_BYTES => {
                         Err(TransportError::TooLarge { size, max: MAX_MESSAGE_BYTES })
                     }

@@ -91,14 +91,8 @@ fn ciborium_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 #[test]
-fn sizes_count_frames_as_bitmarkd() {
-    assert_eq!(request_size("bitmark", &Request::Height), 8);
-    assert_eq!(request_size("dev", &Request::Block(9)), 3 + 1 + 8);
-    let item = Item::new(ItemKind::Assets, vec![Bytes::from(vec![0; 10]), Bytes::from(vec![0; 5])]);
-    assert_eq!(request_size("dev", &Request::Gossip(item)), 3 + 6 + 15);
-    assert_eq!(response_size(&Response::Block(Bytes::from(vec![0; 100]))), 101);
-    // The CBOR of the largest allowed block fits in a frame.
+fn the_largest_allowed_block_fits_in_a_frame() {
     let block = Response::Block(Bytes::from(vec![0; MAX_MESSAGE_BYTES - 1]));
-    assert_eq!(response_size(&block), MAX_MESSAGE_BYTES);
+    assert_eq!(block.wire_size(), MAX_MESSAGE_BYTES);
     assert!(encode_response(block).len() <= MAX_FRAME_BYTES);
 }

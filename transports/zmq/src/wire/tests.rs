@@ -1,6 +1,5 @@
 use peerd_api::ItemKind;
 
-use super::quote::go_quote;
 use super::*;
 
 fn frames(parts: &[&[u8]]) -> Vec<Bytes> {
@@ -152,5 +151,4 @@ fn request_frames_round_trip_through_the_server_decoder() {
         let decoded = decode_request("dev", encode_request("dev", &request));
         assert_eq!(decoded, Decoded::Forward { command, request });
     }
-    assert_eq!(go_quote("é\u{85}".as_bytes()), "\"é\\u0085\"");
 }
