@@ -212,7 +212,7 @@ impl<'a> Shell<'a> {
                     self.close(&old).await;
                 }
             }
-            NodeRequest::Broadcast(item) => {
+            NodeRequest::Broadcast(item) | NodeRequest::BroadcastOn { item, .. } => {
                 tracing::debug!(kind = %item.kind, "broadcast is not wired to the transports yet");
             }
         }

@@ -81,6 +81,17 @@ pub trait Chain: Send + Sync + 'static {
     fn produce(&self, _now_unix: u64) -> Result<Bytes, ChainError> {
         Err(ChainError::Unsupported("block production"))
     }
+
+    /// As [`Chain::produce`], including as many of `transactions` (packed, verified by
+    /// the reservoir) as the ledger still accepts, in order; the others are skipped.
+    /// The default ignores them.
+    fn produce_including(
+        &self,
+        now_unix: u64,
+        _transactions: &[Bytes],
+    ) -> Result<Bytes, ChainError> {
+        self.produce(now_unix)
+    }
 }
 
 /// Errors of the chain seam. [`ChainError::Invalid`] means the block's sender is at fault.

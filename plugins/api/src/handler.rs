@@ -8,8 +8,44 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Chain, ChainError, Clock, DialTarget, Item, ItemKind, ModeCell, PeerId, Store, StoreError,
+    Chain, ChainError, Clock, DialTarget, Item, ItemKind, ModeCell, PeerId, Registration, Store,
+    StoreError,
 };
+
+/// Where an item came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Made on this node (an RPC submission, a self-announcement, a rebroadcast).
+    Local,
+    /// Received from a peer.
+    Remote {
+        /// The transport it arrived on (`zmq`, `libp2p`, `memory`).
+        transport: String,
+        /// The sender, when the transport knows it (a ZeroMQ listener does not).
+        peer: Option<PeerId>,
+    },
+}
+
+impl Origin {
+    /// The transport of a remote item; None for local ones.
+    pub fn transport(&self) -> Option<&str> {
+        match self {
+            Origin::Local => None,
+            Origin::Remote { transport, .. } => Some(transport),
+        }
+    }
+}
+
+/// This node's identity on one transport, as announced to that transport's peers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalIdentity {
+    /// The transport's name.
+    pub transport: String,
+    /// Our public key (ZeroMQ: the 32-byte CURVE key; libp2p: the peer id bytes).
+    pub key: Bytes,
+    /// Our listeners in the transport's format (ZeroMQ: bitmarkd's packed addresses).
+    pub listeners: Bytes,
+}
 
 /// What a handler decided about an item.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +60,7 @@ pub enum Outcome {
 
 /// Something the kernel tells every handler.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum NodeEvent {
     /// A block was stored (from sync, gossip or local production).
     BlockAccepted {
@@ -37,6 +74,21 @@ pub enum NodeEvent {
         /// Lowest deleted number; the height is now `from - 1`.
         from: u64,
     },
+    /// An upstream answered a height poll (bitmarkd's `updatetime`: the peer table
+    /// refreshes that peer's timestamp).
+    UpstreamAlive {
+        /// Its transport.
+        transport: String,
+        /// The key it was dialled with.
+        key: Bytes,
+    },
+    /// An upstream's registration reply introduced a peer (bitmarkd adds it to the table).
+    PeerIntroduced {
+        /// The transport the reply came on.
+        transport: String,
+        /// The introduced peer.
+        peer: Registration,
+    },
 }
 
 /// A request from a handler to the kernel.
@@ -44,6 +96,14 @@ pub enum NodeEvent {
 pub enum NodeRequest {
     /// Spread an item to all peers (after dedup), as if a handler had returned [`Outcome::Relay`].
     Broadcast(Item),
+    /// Spread an item to the peers of one transport only (peer announcements, whose keys
+    /// and addresses only that transport understands).
+    BroadcastOn {
+        /// Transport name.
+        transport: String,
+        /// The item.
+        item: Item,
+    },
     /// Connect one of the dynamic upstreams to this target (the rebalance of spec §3.5).
     Connect(DialTarget),
     /// Release the dynamic upstream connected to this key (the peer expired).
@@ -77,6 +137,11 @@ impl NodeLink {
     pub fn broadcast(&self, item: Item) -> bool {
         self.send(NodeRequest::Broadcast(item))
     }
+
+    /// Asks the kernel to broadcast an item on one transport.
+    pub fn broadcast_on(&self, transport: &str, item: Item) -> bool {
+        self.send(NodeRequest::BroadcastOn { transport: transport.to_owned(), item })
+    }
 }
 
 /// Everything a handler may use. Cloned into each handler's background task.
@@ -92,6 +157,8 @@ pub struct HandlerContext {
     pub clock: Arc<dyn Clock>,
     /// Requests to the kernel.
     pub node: NodeLink,
+    /// This node's identity on each running transport, in configuration order.
+    pub identities: Arc<[LocalIdentity]>,
     /// Cancelled at shutdown; background tasks must return promptly.
     pub shutdown: CancellationToken,
 }
@@ -115,7 +182,8 @@ pub trait Handler: Send + Sync + 'static {
     /// The item kinds this handler takes. Two handlers may not share a kind.
     fn kinds(&self) -> Vec<ItemKind>;
 
-    /// Processes one item from `from` (None for items produced locally).
+    /// Processes one item from `origin`. The kernel calls it for one item at a time per
+    /// handler, in arrival order.
     ///
     /// # Errors
     ///
@@ -124,9 +192,22 @@ pub trait Handler: Send + Sync + 'static {
     async fn handle(
         &self,
         ctx: &HandlerContext,
-        from: Option<&PeerId>,
+        origin: &Origin,
         item: &Item,
     ) -> Result<Outcome, HandlerError>;
+
+    /// A peer registered (`R`) on `transport`. Called only on the handler of the `peer`
+    /// kind: it records the registrant (bitmarkd's `AddPeer`) and returns one other peer
+    /// of the same transport to introduce in the reply. `None` (the default) makes the
+    /// kernel introduce this node itself.
+    async fn register(
+        &self,
+        _ctx: &HandlerContext,
+        _transport: &str,
+        _registrant: &Registration,
+    ) -> Result<Option<Registration>, HandlerError> {
+        Ok(None)
+    }
 
     /// Reacts to a node event. The default ignores it.
     async fn on_event(

@@ -21,7 +21,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use async_trait::async_trait;
-//! use peerd_api::{Handler, HandlerContext, HandlerError, Item, ItemKind, Outcome, PeerId,
+//! use peerd_api::{Handler, HandlerContext, HandlerError, Item, ItemKind, Origin, Outcome,
 //!                 Plugin, PluginConfig, PluginError, Registry};
 //!
 //! /// Relays `hello` items that are at most 64 bytes long.
@@ -31,7 +31,7 @@
 //! impl Handler for Hello {
 //!     fn name(&self) -> &str { "hello" }
 //!     fn kinds(&self) -> Vec<ItemKind> { vec!["hello".parse().expect("valid kind")] }
-//!     async fn handle(&self, _ctx: &HandlerContext, _from: Option<&PeerId>, item: &Item)
+//!     async fn handle(&self, _ctx: &HandlerContext, _origin: &Origin, item: &Item)
 //!         -> Result<Outcome, HandlerError>
 //!     {
 //!         if item.payload_len() > 64 {
@@ -181,7 +181,8 @@ mod wire;
 pub use chain::{Accepted, BlockMeta, Chain, ChainError, DigestSource};
 pub use digest::{Digest, DigestParseError};
 pub use handler::{
-    Handler, HandlerContext, HandlerError, NodeEvent, NodeLink, NodeRequest, Outcome,
+    Handler, HandlerContext, HandlerError, LocalIdentity, NodeEvent, NodeLink, NodeRequest, Origin,
+    Outcome,
 };
 pub use message::{
     Item, ItemKind, ItemKindError, NodeInfo, Registration, Request, Response, MAX_KIND_LEN,
@@ -189,7 +190,7 @@ pub use message::{
 };
 pub use mode::{Clock, Mode, ModeCell, SystemClock, TokioClock};
 pub use peer::{Addr, DialTarget, Direction, PeerId};
-pub use plugin::{Plugin, PluginConfig, PluginError, Registry};
+pub use plugin::{Plugin, PluginConfig, PluginError, Registry, TransactionPool};
 pub use store::{
     prefix_successor, BatchOp, Column, ColumnStats, KeyRange, KeyValue, ScanIter, Store,
     StoreError, WriteBatch,

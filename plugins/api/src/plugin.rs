@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::{Handler, ItemKind};
@@ -48,6 +49,14 @@ pub trait Plugin: Send + Sync {
 pub struct Registry {
     handlers: Vec<Arc<dyn Handler>>,
     by_kind: BTreeMap<ItemKind, usize>,
+    pool: Option<Arc<dyn TransactionPool>>,
+}
+
+/// Verified, unconfirmed transactions a local block producer may include (the reservoir).
+pub trait TransactionPool: Send + Sync {
+    /// Up to `limit` packed transactions, in the order they should be included. They were
+    /// valid when verified; the producer still skips any the ledger no longer accepts.
+    fn ready(&self, limit: usize) -> Vec<Bytes>;
 }
 
 impl std::fmt::Debug for Registry {
@@ -103,6 +112,28 @@ impl Registry {
     pub fn kinds(&self) -> impl Iterator<Item = &ItemKind> {
         self.by_kind.keys()
     }
+
+    /// Offers the pool of verified transactions to the local block producer.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginError::DuplicatePool`] if another plugin already offered one.
+    pub fn set_transaction_pool(
+        &mut self,
+        plugin: &str,
+        pool: Arc<dyn TransactionPool>,
+    ) -> Result<(), PluginError> {
+        if self.pool.is_some() {
+            return Err(PluginError::DuplicatePool(plugin.to_owned()));
+        }
+        self.pool = Some(pool);
+        Ok(())
+    }
+
+    /// The transaction pool, if a plugin offered one.
+    pub fn transaction_pool(&self) -> Option<&Arc<dyn TransactionPool>> {
+        self.pool.as_ref()
+    }
 }
 
 /// Errors of the plugin boundary, reported at start-up.
@@ -119,6 +150,9 @@ pub enum PluginError {
         /// Handler that tried to register it again.
         second: String,
     },
+    /// A second plugin offered a transaction pool.
+    #[error("plugin {0} offers a transaction pool, but one is already registered")]
+    DuplicatePool(String),
     /// Two plugins have the same name.
     #[error("two plugins are named {0}")]
     DuplicateName(String),

@@ -61,6 +61,8 @@ pub enum TransportCommand {
 /// An inbound request the kernel must answer through `reply`.
 #[derive(Debug)]
 pub struct InboundRequest {
+    /// The name of the transport it arrived on.
+    pub transport: String,
     /// The requester, when the transport knows it.
     pub peer: Option<PeerId>,
     /// The chain name the requester sent (checked by the transport against its own).
@@ -90,6 +92,8 @@ pub enum TransportEvent {
     Inbound(InboundRequest),
     /// A gossip item arrived outside a request (gossipsub); no reply is expected.
     Gossip {
+        /// The name of the transport it arrived on.
+        transport: String,
         /// The peer that forwarded it, if known.
         peer: Option<PeerId>,
         /// The item.

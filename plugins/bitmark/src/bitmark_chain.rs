@@ -218,4 +218,13 @@ impl Chain for BitmarkChain {
     fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
         self.produce_with(now_unix, &[])
     }
+
+    fn produce_including(
+        &self,
+        now_unix: u64,
+        transactions: &[Bytes],
+    ) -> Result<Bytes, ChainError> {
+        let records: Vec<Vec<u8>> = transactions.iter().map(|t| t.to_vec()).collect();
+        self.produce_with(now_unix, &records)
+    }
 }

@@ -63,7 +63,12 @@ impl Server {
         }
         let (slot, answer) = oneshot::channel();
         let peer = MemoryNet::peer_id(&from);
-        let inbound = InboundRequest { peer: Some(peer), request, reply: slot };
+        let inbound = InboundRequest {
+            transport: crate::TRANSPORT_NAME.to_owned(),
+            peer: Some(peer),
+            request,
+            reply: slot,
+        };
         let sent = tokio::select! {
             biased;
             _ = self.stop.cancelled() => return false,

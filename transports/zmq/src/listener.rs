@@ -54,7 +54,12 @@ impl Io {
             Decoded::Reply(reply) => self.send_reply(index, envelope, reply),
             Decoded::Forward { command, request } => {
                 let reply = self.answers.insert(index, envelope, command);
-                self.emit(TransportEvent::Inbound(InboundRequest { peer: None, request, reply }));
+                self.emit(TransportEvent::Inbound(InboundRequest {
+                    transport: crate::TRANSPORT_NAME.to_owned(),
+                    peer: None,
+                    request,
+                    reply,
+                }));
             }
         }
     }

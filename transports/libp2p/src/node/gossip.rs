@@ -194,7 +194,11 @@ impl Node {
             return self.misbehaved(source, "oversized gossip");
         }
         let digest = item_digest(&item);
-        let event = TransportEvent::Gossip { peer: Some(api_peer(&source)), item };
+        let event = TransportEvent::Gossip {
+            transport: crate::TRANSPORT_NAME.to_owned(),
+            peer: Some(api_peer(&source)),
+            item,
+        };
         match self.ctx.events.try_send(event) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {

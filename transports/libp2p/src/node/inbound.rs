@@ -55,7 +55,12 @@ impl Node {
         let stop = self.stop.clone();
         self.answers.spawn(async move {
             let (slot, answer) = oneshot::channel();
-            let inbound = InboundRequest { peer: Some(api_peer(&peer)), request, reply: slot };
+            let inbound = InboundRequest {
+                transport: crate::TRANSPORT_NAME.to_owned(),
+                peer: Some(api_peer(&peer)),
+                request,
+                reply: slot,
+            };
             let response = tokio::select! {
                 biased;
                 () = stop.cancelled() => Response::Error(UNANSWERED.into()),

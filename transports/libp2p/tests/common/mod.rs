@@ -63,7 +63,7 @@ pub fn relaying_kernel(node: &mut TestNode, relay: fn(&Item) -> bool) -> mpsc::R
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
             match event {
-                TransportEvent::Gossip { peer, item } => {
+                TransportEvent::Gossip { peer, item, .. } => {
                     if relay(&item) {
                         let _ = commands.send(TransportCommand::Broadcast(item.clone())).await;
                     }

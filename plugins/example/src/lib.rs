@@ -1,0 +1,1 @@
+//! An example custom handler plugin for peerd: signed text notes, stored and queryable.
