@@ -21,33 +21,50 @@
 //! A standalone node (`[sync] min_upstreams = 0`) does not run the connector: it is in
 //! Normal mode from the start (bitmarkd's standalone mode), serves its chain and produces.
 //!
-//! Not here yet: gossip dispatch to handlers, `NodeEvent`s to handlers and
-//! [`NodeRequest::Broadcast`] (logged and dropped). An inbound `R` is answered with the
-//! first transport's identity (inbound requests do not say which transport they came on).
+//! - Gossip ([`Kernel::with_handlers`]): received items are deduplicated, mode-gated and
+//!   dispatched to the handler of their kind (`kernel/inbound.rs`, `kernel/dispatch.rs`);
+//!   what a handler accepts as new is relayed on every transport (`kernel/fanout.rs`,
+//!   bitmarkd's last-100 dedup and 1000-slot per-peer queues, `kernel/relay.rs`). Every
+//!   block stored or deleted, by any path, is a [`peerd_api::NodeEvent`] for the handlers
+//!   (`kernel/observed.rs`); produced blocks are gossiped.
+//! - Status ([`Kernel::with_status`], `kernel/snapshot.rs`) and [`Metrics`] counters.
 //!
 //! The main loop polls its sources in a fixed order (shutdown, timers, transport events,
 //! internal events): with [`Kernel::with_inline_chain`] on a current-thread runtime with
 //! paused time, a run is reproducible from its seeds.
 
 mod apply;
+mod dispatch;
 mod dynamic;
+mod fanout;
+mod inbound;
+mod observed;
 mod produce;
+mod relay;
 mod serve;
 mod shell;
+mod snapshot;
 mod upstream;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use peerd_api::{
-    Chain, Clock, DialTarget, Mode, ModeCell, NodeRequest, SystemClock, TransportEvent,
-    TransportHandle,
+    Chain, Clock, DialTarget, HandlerContext, LocalIdentity, Mode, ModeCell, NodeLink, NodeRequest,
+    Registry, Store, SystemClock, TransactionPool, TransportEvent, TransportHandle,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::connector::{Connector, Event, SyncConfig};
+use crate::status::{Metrics, StatusQuery};
+
+/// Most reservoir transactions offered to one produced block.
+pub const MAX_BLOCK_TRANSACTIONS: usize = 1000;
+
+/// Node events buffered for each handler before a slow one misses some.
+const NODE_EVENT_BUFFER: usize = 4096;
 
 pub use dynamic::RebalanceRequest;
 pub use produce::{ProducerSwitch, Production};
@@ -65,6 +82,10 @@ pub struct Kernel {
     rebalance: Option<mpsc::Sender<RebalanceRequest>>,
     production: Option<Production>,
     inline: bool,
+    handlers: Option<(Registry, Arc<dyn Store>)>,
+    pool: Option<Arc<dyn TransactionPool>>,
+    status: Option<mpsc::Receiver<StatusQuery>>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -90,7 +111,31 @@ impl Kernel {
             rebalance: None,
             production: None,
             inline: false,
+            handlers: None,
+            pool: None,
+            status: None,
+            metrics: Arc::new(Metrics::default()),
         }
+    }
+
+    /// The handlers to dispatch gossip to, and the store they keep their state in. The
+    /// registry's transaction pool, if any, feeds local block production.
+    pub fn with_handlers(mut self, registry: Registry, store: Arc<dyn Store>) -> Self {
+        self.pool = registry.transaction_pool().cloned();
+        self.handlers = Some((registry, store));
+        self
+    }
+
+    /// Answer status queries from this channel (see [`crate::status::StatusHandle`]).
+    pub fn with_status(mut self, queries: mpsc::Receiver<StatusQuery>) -> Self {
+        self.status = Some(queries);
+        self
+    }
+
+    /// Count into these metrics (shared with whoever renders them).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The mode cell handlers read.
@@ -163,9 +208,35 @@ impl Kernel {
         let capacity = (4 * self.sync.fetch_window).max(peerd_api::CHANNEL_CAPACITY);
         let (event_tx, mut event_rx) = mpsc::channel(capacity);
         let (ops_tx, ops_rx) = mpsc::channel(self.sync.fetch_window + 64);
-        let worker = apply::worker(self.chain.clone(), ops_rx, event_tx.clone(), self.inline);
+        let (node_events, _) = broadcast::channel(NODE_EVENT_BUFFER);
+        self.chain = Arc::new(observed::Observed::new(self.chain.clone(), node_events.clone()));
+        let (relay_tx, mut relay_rx) = mpsc::channel(peerd_api::CHANNEL_CAPACITY);
+        let worker = apply::worker(
+            self.chain.clone(),
+            ops_rx,
+            event_tx.clone(),
+            relay_tx.clone(),
+            self.inline,
+        );
         tokio::spawn(worker);
+        let stop = shutdown.child_token();
+        let dispatch = match self.handlers.take() {
+            Some((registry, store)) => {
+                let ctx = HandlerContext {
+                    chain: self.chain.clone(),
+                    store,
+                    mode: self.mode.clone(),
+                    clock: self.clock.clone(),
+                    node: NodeLink::new(relay_tx.clone()),
+                    identities: identities(transports),
+                    shutdown: stop.clone(),
+                };
+                dispatch::Dispatch::start(&registry, &ctx, &relay_tx, &node_events, &self.metrics)
+            }
+            None => dispatch::Dispatch::default(),
+        };
         let mut requests = self.requests.take();
+        let mut status = self.status.take();
         let standalone = self.sync.min_upstreams == 0;
         let cycle = self.sync.cycle_interval.max(Duration::from_millis(1));
         let mut tick = tokio::time::interval_at(Instant::now() + cycle, cycle);
@@ -176,14 +247,10 @@ impl Kernel {
             timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
             timer
         });
-        let mut shell = shell::Shell::new(
-            Connector::new(self.sync.clone(), self.seed),
-            self,
-            transports,
-            event_tx,
-            ops_tx,
-            shutdown.child_token(),
-        );
+        let links =
+            shell::Links { event_tx, ops_tx, node_events, dispatch, metrics: self.metrics.clone() };
+        let connector = Connector::new(self.sync.clone(), self.seed);
+        let mut shell = shell::Shell::new(connector, self, transports, links, stop);
         if standalone {
             shell.set_mode(Mode::Normal);
         }
@@ -200,9 +267,11 @@ impl Kernel {
                     Some(event) => shell.transport_event(event).await,
                     None => break,
                 },
+                Some(request) = relay_rx.recv() => shell.node_request(request).await,
                 Some(request) = next_request(requests.as_mut()) => {
                     shell.node_request(request).await;
                 }
+                Some(query) = next_request(status.as_mut()) => shell.answer_status(query),
                 Some(event) = event_rx.recv() => shell.feed(event).await,
             }
         }
@@ -226,8 +295,21 @@ async fn next_tick(timer: Option<&mut tokio::time::Interval>) {
     }
 }
 
-/// The next handler request; pending forever without a channel or once it closed.
-async fn next_request(requests: Option<&mut mpsc::Receiver<NodeRequest>>) -> Option<NodeRequest> {
+/// This node's identity on each transport, for handlers.
+fn identities(transports: &[TransportHandle]) -> Arc<[LocalIdentity]> {
+    transports
+        .iter()
+        .map(|t| LocalIdentity {
+            transport: t.name.clone(),
+            key: t.local_id.as_bytes().to_vec().into(),
+            listeners: t.listeners.clone(),
+        })
+        .collect()
+}
+
+/// The next message of an optional channel; pending forever without a channel or once it
+/// closed.
+async fn next_request<T>(requests: Option<&mut mpsc::Receiver<T>>) -> Option<T> {
     match requests {
         Some(rx) => match rx.recv().await {
             Some(request) => Some(request),

@@ -19,3 +19,4 @@ pub mod logging;
 #[cfg(feature = "zmq")]
 pub mod rpc_bench;
 pub mod run;
+pub mod status;

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
-use peerd_api::{Chain, DigestSource};
+use peerd_api::{Chain, DigestSource, Item, ItemKind, NodeRequest};
 use tokio::sync::mpsc;
 
 use crate::connector::{Action, ApplyDigest, ApplyFailure, Event};
@@ -27,16 +27,20 @@ pub(crate) enum Op {
     Produce {
         /// The block's timestamp (at least the tip's).
         now_unix: u64,
+        /// Verified transactions to include, from the reservoir (may be empty).
+        transactions: Vec<Bytes>,
     },
 }
 
 /// Runs until `ops` closes or the kernel stops listening. With `inline` the chain is
 /// called on the runtime thread (simulations on a current-thread runtime stay
-/// deterministic); otherwise on the blocking pool.
+/// deterministic); otherwise on the blocking pool. Produced blocks are gossiped through
+/// `relay`, as bitmarkd broadcasts the blocks it mines.
 pub(crate) async fn worker(
     chain: Arc<dyn Chain>,
     mut ops: mpsc::Receiver<Op>,
     events: mpsc::Sender<Event>,
+    relay: mpsc::Sender<NodeRequest>,
     inline: bool,
 ) {
     while let Some(first) = ops.recv().await {
@@ -47,7 +51,7 @@ pub(crate) async fn worker(
                 Err(_) => break,
             }
         }
-        let results = if inline {
+        let (results, produced) = if inline {
             execute(chain.as_ref(), batch)
         } else {
             let chain = chain.clone();
@@ -59,6 +63,10 @@ pub(crate) async fn worker(
                 }
             }
         };
+        for block in produced {
+            let item = Item::new(ItemKind::Block, vec![block]);
+            let _ = relay.send(NodeRequest::Broadcast(item)).await;
+        }
         for event in results {
             if events.send(event).await.is_err() {
                 return;
@@ -67,8 +75,8 @@ pub(crate) async fn worker(
     }
 }
 
-/// Executes a batch in order.
-fn execute(chain: &dyn Chain, batch: Vec<Op>) -> Vec<Event> {
+/// Executes a batch in order: the connector's events, and the blocks produced.
+fn execute(chain: &dyn Chain, batch: Vec<Op>) -> (Vec<Event>, Vec<Bytes>) {
     let computed: Vec<Bytes> = batch
         .iter()
         .filter_map(|op| match op {
@@ -83,11 +91,12 @@ fn execute(chain: &dyn Chain, batch: Vec<Op>) -> Vec<Event> {
         _ => chain.verify_digests(&computed).ok().map(Vec::into_iter),
     };
     let mut out = Vec::with_capacity(batch.len());
+    let mut produced = Vec::new();
     for op in batch {
         let action = match op {
             Op::Chain(action) => action,
-            Op::Produce { now_unix } => {
-                produce(chain, now_unix);
+            Op::Produce { now_unix, transactions } => {
+                produced.extend(produce(chain, now_unix, &transactions));
                 continue;
             }
         };
@@ -114,21 +123,26 @@ fn execute(chain: &dyn Chain, batch: Vec<Op>) -> Vec<Event> {
             other => tracing::error!(action = ?other, "not a chain action"),
         }
     }
-    out
+    (out, produced)
 }
 
-/// Builds a block on the tip and stores it; the outcome is only logged (a failure leaves
-/// the chain as it was and the next interval tries again).
-fn produce(chain: &dyn Chain, now_unix: u64) {
-    let stored = chain.produce(now_unix).and_then(|block| {
+/// Builds a block on the tip and stores it; the outcome is logged (a failure leaves the
+/// chain as it was and the next interval tries again). Returns the stored block.
+fn produce(chain: &dyn Chain, now_unix: u64, transactions: &[Bytes]) -> Option<Bytes> {
+    let stored = chain.produce_including(now_unix, transactions).and_then(|block| {
         let accepted = chain.accept(&block, DigestSource::Compute)?;
-        Ok((accepted, block.len()))
+        Ok((accepted, block))
     });
     match stored {
-        Ok((accepted, bytes)) => {
-            tracing::info!(number = accepted.number, digest = %accepted.digest, bytes, "block produced");
+        Ok((accepted, block)) => {
+            let (bytes, offered) = (block.len(), transactions.len());
+            tracing::info!(number = accepted.number, digest = %accepted.digest, bytes, offered, "block produced");
+            Some(block)
         }
-        Err(error) => tracing::warn!(%error, "block production failed"),
+        Err(error) => {
+            tracing::warn!(%error, "block production failed");
+            None
+        }
     }
 }
 
@@ -156,7 +170,8 @@ mod tests {
             apply(4, &served, 4),
             apply(5, &served, 5),
         ];
-        let events = execute(&local, batch);
+        let (events, produced) = execute(&local, batch);
+        assert!(produced.is_empty());
         let summary: Vec<String> = events
             .iter()
             .map(|e| match e {
@@ -189,20 +204,24 @@ mod tests {
         let store = Arc::new(peerd_store_memory::Store::new());
         let clock = Arc::new(peerd_api::TokioClock::starting_at(t0));
         let chain = BitmarkChain::open(store, ChainParams::DEV, clock).unwrap();
+        let produce = |now_unix| Op::Produce { now_unix, transactions: Vec::new() };
         let ops = vec![
-            Op::Produce { now_unix: t0 },
-            Op::Produce { now_unix: t0 + 1 },
+            produce(t0),
+            produce(t0 + 1),
             Op::Chain(Action::DeleteDown { number: 3 }),
-            Op::Produce { now_unix: t0 + 2 },
+            produce(t0 + 2),
         ];
-        let events = execute(&chain, ops);
+        let (events, produced) = execute(&chain, ops);
         assert!(matches!(events[..], [Event::DeletedDown { result: Ok(()) }]));
+        assert_eq!(produced.len(), 3, "every produced block is handed back for gossip");
+        assert_eq!(produced[2], chain.block(3).unwrap().unwrap());
         assert_eq!(chain.height().unwrap(), 3);
         let block = chain.block(3).unwrap().unwrap();
         let header_time = u64::from_le_bytes(block[76..84].try_into().unwrap());
         assert_eq!(header_time, t0 + 2, "block 3 is the one produced after the delete");
         // A block the chain refuses (stamped an hour ahead of its clock) is not stored.
-        assert!(execute(&chain, vec![Op::Produce { now_unix: t0 + 3600 }]).is_empty());
+        let (events, produced) = execute(&chain, vec![produce(t0 + 3600)]);
+        assert!(events.is_empty() && produced.is_empty());
         assert_eq!(chain.height().unwrap(), 3);
     }
 }

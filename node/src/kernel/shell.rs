@@ -7,42 +7,59 @@ use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{
-    DialTarget, Mode, NodeRequest, PeerId, Registration, TransportCommand, TransportError,
-    TransportEvent, TransportHandle,
+    DialTarget, Item, Mode, NodeEvent, NodeRequest, PeerId, TransportCommand, TransportError,
+    TransportHandle,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::apply::Op;
+use super::dispatch::Dispatch;
 use super::dynamic::{same_peer, RebalanceRequest, SlotChange, Slots};
-use super::{serve, upstream, Kernel};
+use super::relay::{Recent, PUSH_QUEUE_SLOTS};
+use super::{upstream, Kernel};
 use crate::connector::{Action, ChainView, Connector, Event, State, UpstreamKind};
+use crate::status::Metrics;
 
 /// One outgoing connection with a running upstream task.
-struct Route {
+pub(super) struct Route {
     /// Index of its transport.
-    transport: usize,
+    pub(super) transport: usize,
     /// What was dialled.
-    target: DialTarget,
+    pub(super) target: DialTarget,
+    /// Gossip to push to it (bitmarkd's per-peer queue).
+    pub(super) push: mpsc::Sender<Item>,
     /// Stops its upstream task.
-    cancel: CancellationToken,
+    pub(super) cancel: CancellationToken,
+}
+
+/// What the shell shares with the chain worker, handlers and upstream tasks.
+pub(super) struct Links {
+    pub(super) event_tx: mpsc::Sender<Event>,
+    pub(super) ops_tx: mpsc::Sender<Op>,
+    /// Node events for the handlers.
+    pub(super) node_events: broadcast::Sender<NodeEvent>,
+    pub(super) dispatch: Dispatch,
+    pub(super) metrics: Arc<Metrics>,
 }
 
 /// The running kernel's state.
 pub(super) struct Shell<'a> {
-    kernel: Kernel,
+    pub(super) kernel: Kernel,
     pub(super) connector: Connector,
-    transports: &'a [TransportHandle],
-    event_tx: mpsc::Sender<Event>,
-    ops_tx: mpsc::Sender<Op>,
-    routes: HashMap<PeerId, Route>,
+    pub(super) transports: &'a [TransportHandle],
+    pub(super) links: Links,
+    pub(super) routes: HashMap<PeerId, Route>,
     slots: Slots,
     /// Our identity on each transport, never dialled.
     own: Vec<(String, Bytes)>,
     /// Targets closed by a release or slot reuse: a late `Connected` for one is closed again.
     closed: HashSet<(String, Bytes)>,
     upstream_ids: Arc<AtomicU64>,
+    /// Recently relayed items (dedup).
+    pub(super) recent: Recent,
+    pub(super) started: Instant,
     stop: CancellationToken,
 }
 
@@ -51,8 +68,7 @@ impl<'a> Shell<'a> {
         connector: Connector,
         kernel: Kernel,
         transports: &'a [TransportHandle],
-        event_tx: mpsc::Sender<Event>,
-        ops_tx: mpsc::Sender<Op>,
+        links: Links,
         stop: CancellationToken,
     ) -> Self {
         let own = transports
@@ -64,12 +80,13 @@ impl<'a> Shell<'a> {
             kernel,
             connector,
             transports,
-            event_tx,
-            ops_tx,
+            links,
             routes: HashMap::new(),
             own,
             closed: HashSet::new(),
             upstream_ids: Arc::new(AtomicU64::new(1 << 48)),
+            recent: Recent::default(),
+            started: Instant::now(),
             stop,
         }
     }
@@ -104,7 +121,7 @@ impl<'a> Shell<'a> {
         match action {
             Action::SetMode(mode) => self.set_mode(mode),
             Action::Request { id, peer, request } => {
-                let events = self.event_tx.clone();
+                let events = self.links.event_tx.clone();
                 let Some(route) = self.routes.get(&peer) else {
                     // Answered from a task: this loop is the only reader of `events`.
                     let result = Err(TransportError::NotConnected(peer));
@@ -119,7 +136,7 @@ impl<'a> Shell<'a> {
                 });
             }
             Action::Apply { .. } | Action::DeleteDown { .. } => {
-                if self.ops_tx.send(Op::Chain(action)).await.is_err() {
+                if self.links.ops_tx.send(Op::Chain(action)).await.is_err() {
                     tracing::error!("chain worker stopped");
                 }
             }
@@ -212,9 +229,8 @@ impl<'a> Shell<'a> {
                     self.close(&old).await;
                 }
             }
-            NodeRequest::Broadcast(item) | NodeRequest::BroadcastOn { item, .. } => {
-                tracing::debug!(kind = %item.kind, "broadcast is not wired to the transports yet");
-            }
+            NodeRequest::Broadcast(item) => self.broadcast(item, None),
+            NodeRequest::BroadcastOn { transport, item } => self.broadcast(item, Some(&transport)),
         }
     }
 
@@ -228,51 +244,16 @@ impl<'a> Shell<'a> {
             return;
         }
         let now_unix = self.kernel.clock.unix_now();
-        if self.ops_tx.send(Op::Produce { now_unix }).await.is_err() {
+        let transactions = match &self.kernel.pool {
+            Some(pool) => pool.ready(super::MAX_BLOCK_TRANSACTIONS),
+            None => Vec::new(),
+        };
+        if self.links.ops_tx.send(Op::Produce { now_unix, transactions }).await.is_err() {
             tracing::error!("chain worker stopped");
         }
     }
 
-    pub(super) async fn transport_event(&mut self, event: TransportEvent) {
-        match event {
-            TransportEvent::Connected { peer, target } => self.connected(peer, target).await,
-            TransportEvent::Disconnected { peer } => {
-                if let Some(route) = self.routes.remove(&peer) {
-                    route.cancel.cancel();
-                }
-                self.feed(Event::Lost { peer }).await;
-            }
-            TransportEvent::Inbound(inbound) => {
-                let chain = self.kernel.chain.clone();
-                let mode = self.kernel.mode.get();
-                let version = self.kernel.version.clone();
-                let me = self.registration(0);
-                let answer = move || {
-                    let response =
-                        serve::answer(chain.as_ref(), mode, &version, &me, inbound.request);
-                    let _ = inbound.reply.send(response);
-                };
-                if self.kernel.inline {
-                    answer();
-                } else {
-                    tokio::task::spawn_blocking(answer);
-                }
-            }
-            TransportEvent::Gossip { .. } | TransportEvent::Listening(_) => {}
-        }
-    }
-
-    fn registration(&self, index: usize) -> Registration {
-        let handle = self.transports.get(index);
-        Registration {
-            chain: self.kernel.chain.name().to_owned(),
-            public_key: handle.map(|t| t.local_id.as_bytes().to_vec().into()).unwrap_or_default(),
-            listeners: handle.map(|t| t.listeners.clone()).unwrap_or_default(),
-            timestamp: self.kernel.clock.unix_now(),
-        }
-    }
-
-    async fn connected(&mut self, peer: PeerId, target: DialTarget) {
+    pub(super) async fn connected(&mut self, peer: PeerId, target: DialTarget) {
         let Some(index) = self.transports.iter().position(|t| t.name == target.transport) else {
             let transport = &target.transport;
             tracing::warn!(%peer, %transport, "connection on an unknown transport");
@@ -297,13 +278,20 @@ impl<'a> Shell<'a> {
             None => UpstreamKind::Dynamic,
         };
         let cancel = self.stop.child_token();
-        let route = Route { transport: index, target, cancel: cancel.clone() };
+        let (push, pushes) = mpsc::channel(PUSH_QUEUE_SLOTS);
+        let transport = self.transports[index].name.clone();
+        let key = target.key.clone();
+        let route = Route { transport: index, target, push, cancel: cancel.clone() };
         self.routes.insert(peer.clone(), route);
         upstream::Upstream {
             peer,
             kind,
+            transport,
+            key,
             commands: self.transports[index].commands.clone(),
-            events: self.event_tx.clone(),
+            events: self.links.event_tx.clone(),
+            node_events: self.links.node_events.clone(),
+            pushes,
             chain: self.kernel.chain.clone(),
             clock: self.kernel.clock.clone(),
             me: self.registration(index),

@@ -1,14 +1,17 @@
-//! One task per outgoing connection: register (`R`), then poll `N` and `H(local height)`.
+//! One task per outgoing connection: register (`R`), then poll `N` and `H(local height)`
+//! and push the gossip queued for this peer, one request at a time (bitmarkd's REQ
+//! discipline: pushes and polls share the connection).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use peerd_api::bytes::Bytes;
 use peerd_api::{
-    Chain, Clock, PeerId, Registration, Request, RequestId, Response, TransportCommand,
-    TransportError,
+    Chain, Clock, Item, NodeEvent, PeerId, Registration, Request, RequestId, Response,
+    TransportCommand, TransportError,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -36,8 +39,15 @@ pub(crate) async fn ask(
 pub(crate) struct Upstream {
     pub(crate) peer: PeerId,
     pub(crate) kind: UpstreamKind,
+    /// Its transport's name and the key it was dialled with (for node events).
+    pub(crate) transport: String,
+    pub(crate) key: Bytes,
     pub(crate) commands: mpsc::Sender<TransportCommand>,
     pub(crate) events: mpsc::Sender<Event>,
+    /// Node events for the handlers (liveness, introduced peers).
+    pub(crate) node_events: broadcast::Sender<NodeEvent>,
+    /// Gossip to push to this peer once registered.
+    pub(crate) pushes: mpsc::Receiver<Item>,
     pub(crate) chain: Arc<dyn Chain>,
     pub(crate) clock: Arc<dyn Clock>,
     /// Our own registration on this transport (the timestamp is refreshed per send).
@@ -72,14 +82,26 @@ impl Upstream {
     }
 
     /// Registers, then polls every `poll_interval` (the first poll right after registering;
-    /// bitmarkd waits a full period). A failed registration is retried at the next period,
-    /// where bitmarkd waits for a reconnect.
-    async fn run(self) {
+    /// bitmarkd waits a full period) and pushes queued gossip in between. A failed
+    /// registration is retried at the next period, where bitmarkd waits for a reconnect.
+    async fn run(mut self) {
         let mut ticks = tokio::time::interval(self.poll_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut registered = false;
+        let mut pushes = std::mem::replace(&mut self.pushes, mpsc::channel(1).1);
         loop {
-            ticks.tick().await;
+            if registered {
+                tokio::select! {
+                    biased;
+                    _ = ticks.tick() => {}
+                    Some(item) = pushes.recv() => {
+                        self.push(item).await;
+                        continue;
+                    }
+                }
+            } else {
+                ticks.tick().await;
+            }
             if !registered {
                 registered = self.register().await;
                 if registered {
@@ -99,10 +121,26 @@ impl Upstream {
         }
     }
 
+    /// Pushes one gossip item; the answer (`A`, or an error text) is only logged.
+    async fn push(&self, item: Item) {
+        let kind = item.kind.clone();
+        match self.request(Request::Gossip(item)).await {
+            Ok(Response::Ack | Response::Reply(_)) => {}
+            other => tracing::debug!(%kind, reply = ?other, "push not acknowledged"),
+        }
+    }
+
     async fn register(&self) -> bool {
         let me = Registration { timestamp: self.clock.unix_now(), ..self.me.clone() };
         match self.request(Request::Register(me)).await {
-            Ok(Response::Register(them)) if them.chain == self.me.chain => true,
+            Ok(Response::Register(them)) if them.chain == self.me.chain => {
+                if them.public_key != self.me.public_key {
+                    let transport = self.transport.clone();
+                    let _ =
+                        self.node_events.send(NodeEvent::PeerIntroduced { transport, peer: them });
+                }
+                true
+            }
             other => {
                 tracing::warn!(reply = ?other, "registration failed");
                 false
@@ -119,6 +157,9 @@ impl Upstream {
                 return None;
             }
         };
+        let transport = self.transport.clone();
+        let _ =
+            self.node_events.send(NodeEvent::UpstreamAlive { transport, key: self.key.clone() });
         let local = if self.inline {
             self.chain.height().ok()?
         } else {

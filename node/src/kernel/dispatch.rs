@@ -1,0 +1,187 @@
+//! Gossip dispatch: each handler of the [`Registry`] runs as one task that takes its items
+//! in arrival order from a bounded queue, reacts to [`NodeEvent`]s, and has its background
+//! [`Handler::run`] started next to it.
+//!
+//! The kernel's loop never waits for a handler: it queues with `try_send`, and a full queue
+//! acknowledges the item unprocessed (counted as `queue_full`; bitmarkd's bus drops in the
+//! same situation). A handler's [`Outcome::Relay`] goes back to the kernel as a
+//! [`NodeRequest`], awaited — the kernel's loop always drains that channel, so the two
+//! never wait on each other.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use peerd_api::{
+    Handler, HandlerContext, Item, ItemKind, NodeEvent, NodeRequest, Origin, Outcome, Registration,
+    Registry, Response,
+};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tracing::Instrument;
+
+use crate::status::Metrics;
+
+/// Items waiting for one handler.
+const JOB_QUEUE: usize = 1024;
+
+/// Work for a handler task.
+#[derive(Debug)]
+pub(crate) enum Job {
+    /// A gossip item; `reply` is the sender's acknowledgement slot, if it waits for one.
+    Item { origin: Origin, item: Item, reply: Option<oneshot::Sender<Response>> },
+    /// A registration (`R`) for the `peer` handler; `me` is the fallback introduction.
+    Register {
+        transport: String,
+        registrant: Registration,
+        me: Registration,
+        reply: oneshot::Sender<Response>,
+    },
+}
+
+/// Where each kind's items go.
+#[derive(Debug, Default)]
+pub(crate) struct Dispatch {
+    queues: HashMap<ItemKind, mpsc::Sender<Job>>,
+}
+
+impl Dispatch {
+    /// Starts one task per handler (and each handler's background work).
+    pub(crate) fn start(
+        registry: &Registry,
+        ctx: &HandlerContext,
+        relay: &mpsc::Sender<NodeRequest>,
+        events: &broadcast::Sender<NodeEvent>,
+        metrics: &Arc<Metrics>,
+    ) -> Self {
+        let mut queues = HashMap::new();
+        for handler in registry.handlers() {
+            let (tx, rx) = mpsc::channel(JOB_QUEUE);
+            for kind in handler.kinds() {
+                queues.insert(kind, tx.clone());
+            }
+            let worker = Worker {
+                handler: handler.clone(),
+                ctx: ctx.clone(),
+                relay: relay.clone(),
+                metrics: metrics.clone(),
+            };
+            let span = tracing::info_span!("handler", name = handler.name());
+            tokio::spawn(worker.run(rx, events.subscribe()).instrument(span.clone()));
+            let (background, ctx) = (handler.clone(), ctx.clone());
+            let run = async move {
+                if let Err(error) = background.run(ctx).await {
+                    tracing::error!(%error, "handler background task failed");
+                }
+            };
+            tokio::spawn(run.instrument(span));
+        }
+        Self { queues }
+    }
+
+    /// True if a handler takes `kind`.
+    pub(crate) fn handles(&self, kind: &ItemKind) -> bool {
+        self.queues.contains_key(kind)
+    }
+
+    /// Queues a job for the handler of `kind`; gives it back if there is none or its queue
+    /// is full.
+    pub(crate) fn submit(&self, kind: &ItemKind, job: Job) -> Result<(), Box<Job>> {
+        match self.queues.get(kind) {
+            Some(queue) => queue.try_send(job).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => {
+                    Box::new(job)
+                }
+            }),
+            None => Err(Box::new(job)),
+        }
+    }
+}
+
+/// One handler's task.
+struct Worker {
+    handler: Arc<dyn Handler>,
+    ctx: HandlerContext,
+    relay: mpsc::Sender<NodeRequest>,
+    metrics: Arc<Metrics>,
+}
+
+impl Worker {
+    async fn run(self, mut jobs: mpsc::Receiver<Job>, mut events: broadcast::Receiver<NodeEvent>) {
+        loop {
+            tokio::select! {
+                biased;
+                () = self.ctx.shutdown.cancelled() => return,
+                event = events.recv() => match event {
+                    Ok(event) => {
+                        if let Err(error) = self.handler.on_event(&self.ctx, &event).await {
+                            tracing::warn!(%error, "node event failed");
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "handler fell behind; node events were missed");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                job = jobs.recv() => match job {
+                    Some(job) => self.process(job).await,
+                    None => return,
+                },
+            }
+        }
+    }
+
+    async fn process(&self, job: Job) {
+        match job {
+            Job::Item { origin, item, reply } => {
+                let response = self.item(&origin, item).await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(response);
+                }
+            }
+            Job::Register { transport, registrant, me, reply } => {
+                let introduced =
+                    match self.handler.register(&self.ctx, &transport, &registrant).await {
+                        Ok(Some(peer)) => peer,
+                        Ok(None) => me,
+                        Err(error) => {
+                            tracing::warn!(%error, "registration not recorded");
+                            me
+                        }
+                    };
+                let _ = reply.send(Response::Register(introduced));
+            }
+        }
+    }
+
+    /// Runs the handler on one item and relays it if asked; the answer for its sender.
+    async fn item(&self, origin: &Origin, item: Item) -> Response {
+        let kind = item.kind.clone();
+        match self.handler.handle(&self.ctx, origin, &item).await {
+            Ok(Outcome::Relay) => {
+                let request = match (origin.transport(), &kind) {
+                    // A peer announcement only means something on its own transport.
+                    (Some(transport), ItemKind::Peer) => {
+                        NodeRequest::BroadcastOn { transport: transport.to_owned(), item }
+                    }
+                    _ => NodeRequest::Broadcast(item),
+                };
+                let _ = self.relay.send(request).await;
+                Response::Ack
+            }
+            Ok(Outcome::Accepted) => Response::Ack,
+            Ok(Outcome::Reply(frames)) => Response::Reply(frames),
+            Err(error) => {
+                tracing::debug!(%kind, %error, "item rejected");
+                let reason = match error {
+                    peerd_api::HandlerError::Rejected(_) => "rejected",
+                    _ => "failed",
+                };
+                self.metrics.inc(
+                    "peerd_gossip_ignored_total",
+                    &[("kind", kind.as_str()), ("reason", reason)],
+                );
+                // bitmarkd acknowledges rejected items too (spec §2.7).
+                Response::Ack
+            }
+        }
+    }
+}

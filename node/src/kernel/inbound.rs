@@ -1,0 +1,136 @@
+//! Transport events: connections, inbound requests and gossip.
+//!
+//! - `I N H B` are answered from the chain (`kernel/serve.rs`) on a blocking thread.
+//! - `R` with the right chain goes to the `peer` handler's [`peerd_api::Handler::register`]
+//!   (it records the registrant and picks a peer of the same transport to introduce);
+//!   without such a handler, or when it knows nobody, the node introduces itself on that
+//!   transport (bitmarkd fails with `invalid public key` then, spec §2.6).
+//! - Gossip (a pushed request or a gossipsub message) is deduplicated against recently
+//!   relayed items, mode-gated (`block assets issues transfer proof` are ignored while
+//!   resynchronising, spec §4.2) and queued for its handler; unknown kinds are
+//!   acknowledged and counted, as bitmarkd answers `[cmd, "A"]` to anything.
+
+use peerd_api::{
+    InboundRequest, Item, Mode, Origin, PeerId, Registration, Request, Response, TransportEvent,
+};
+use tokio::sync::oneshot;
+
+use super::dispatch::Job;
+use super::serve;
+use super::shell::Shell;
+use crate::connector::Event;
+
+impl Shell<'_> {
+    pub(super) async fn transport_event(&mut self, event: TransportEvent) {
+        match event {
+            TransportEvent::Connected { peer, target } => self.connected(peer, target).await,
+            TransportEvent::Disconnected { peer } => {
+                if let Some(route) = self.routes.remove(&peer) {
+                    route.cancel.cancel();
+                }
+                self.feed(Event::Lost { peer }).await;
+            }
+            TransportEvent::Inbound(inbound) => self.inbound(inbound),
+            TransportEvent::Gossip { transport, peer, item } => {
+                self.gossip(transport, peer, item, None);
+            }
+            TransportEvent::Listening(_) => {}
+        }
+    }
+
+    fn inbound(&mut self, inbound: InboundRequest) {
+        let InboundRequest { transport, peer, request, reply } = inbound;
+        let metrics = self.links.metrics.clone();
+        let served = move |command: &str, response: &Response| {
+            let result = if matches!(response, Response::Error(_)) { "error" } else { "ok" };
+            metrics.inc("peerd_requests_served_total", &[("command", command), ("result", result)]);
+        };
+        let index = self.transports.iter().position(|t| t.name == transport).unwrap_or(0);
+        let me = self.registration(index);
+        match request {
+            Request::Gossip(item) => self.gossip(transport, peer, item, Some(reply)),
+            Request::Register(them) if them.chain == self.kernel.chain.name() => {
+                served("R", &Response::Ack);
+                let job = Job::Register { transport, registrant: them, me: me.clone(), reply };
+                let refused = self.links.dispatch.submit(&peerd_api::ItemKind::Peer, job);
+                if let Err(job) = refused {
+                    if let Job::Register { reply, .. } = *job {
+                        let _ = reply.send(Response::Register(me));
+                    }
+                }
+            }
+            request => {
+                let chain = self.kernel.chain.clone();
+                let mode = self.kernel.mode.get();
+                let version = self.kernel.version.clone();
+                let answer = move || {
+                    let command = request.command().to_owned();
+                    let response = serve::answer(chain.as_ref(), mode, &version, &me, request);
+                    served(&command, &response);
+                    let _ = reply.send(response);
+                };
+                if self.kernel.inline {
+                    answer();
+                } else {
+                    tokio::task::spawn_blocking(answer);
+                }
+            }
+        }
+    }
+
+    /// A gossip item from a peer; `reply` is its acknowledgement slot, if it waits for one.
+    fn gossip(
+        &mut self,
+        transport: String,
+        peer: Option<PeerId>,
+        item: Item,
+        reply: Option<oneshot::Sender<Response>>,
+    ) {
+        let metrics = self.links.metrics.clone();
+        let kind = item.kind.clone();
+        metrics.inc(
+            "peerd_gossip_received_total",
+            &[("transport", &transport), ("kind", kind.as_str())],
+        );
+        let ignored = |reason: &str| {
+            metrics
+                .inc("peerd_gossip_ignored_total", &[("kind", kind.as_str()), ("reason", reason)]);
+        };
+        let ack = |reply: Option<oneshot::Sender<Response>>| {
+            if let Some(reply) = reply {
+                let _ = reply.send(Response::Ack);
+            }
+        };
+        if self.recent.contains(&item) {
+            ignored("duplicate");
+            return ack(reply);
+        }
+        if kind.gated_by_mode() && self.kernel.mode.get() != Mode::Normal {
+            ignored("resynchronising");
+            return ack(reply);
+        }
+        if !self.links.dispatch.handles(&kind) {
+            ignored("unknown_kind");
+            tracing::debug!(%kind, %transport, "no handler for this item kind");
+            return ack(reply);
+        }
+        let origin = Origin::Remote { transport, peer };
+        if let Err(job) = self.links.dispatch.submit(&kind, Job::Item { origin, item, reply }) {
+            ignored("queue_full");
+            if let Job::Item { reply, .. } = *job {
+                ack(reply);
+            }
+        }
+    }
+
+    /// This node's registration on transport `index`.
+    pub(super) fn registration(&self, index: usize) -> Registration {
+        let handle = self.transports.get(index);
+        Registration {
+            chain: self.kernel.chain.name().to_owned(),
+            public_key: handle.map(|t| t.local_id.as_bytes().to_vec().into()).unwrap_or_default(),
+            listeners: handle.map(|t| t.listeners.clone()).unwrap_or_default(),
+            timestamp: self.kernel.clock.unix_now(),
+        }
+    }
+}
