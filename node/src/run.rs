@@ -147,10 +147,12 @@ async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) -> Result<(), R
     for transport in &config.transports {
         statics.extend(transport.static_targets()?);
     }
+    let registry = std::mem::take(&mut parts.registry);
     let mut kernel = Kernel::new(chain, config.sync.clone())
         .with_version(VERSION)
         .with_seed(rand::random())
-        .with_statics(statics);
+        .with_statics(statics)
+        .with_handlers(registry, parts.store.clone());
     if config.producer.enabled {
         let interval = Duration::from_secs(config.producer.interval);
         kernel = kernel.with_producer(Production::new(interval, ProducerSwitch::new(true)));
