@@ -1,6 +1,7 @@
 //! Whom to connect to (spec §3.5, bitmarkd's `ReBalance`): 11 ranks spread around the key
 //! ring from our own rank, handed to the kernel's dynamic upstreams.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use peerd_api::DialTarget;
@@ -74,7 +75,14 @@ pub(crate) fn dial_targets(transport: &str, table: &PeerTable) -> Vec<DialTarget
 /// cause one rebalance, so a busy caller can never queue work without bound. A request
 /// made before the handler runs is served when it starts.
 #[derive(Clone, Debug, Default)]
-pub struct RebalanceTrigger(Arc<Notify>);
+pub struct RebalanceTrigger(Arc<Pending>);
+
+#[derive(Debug, Default)]
+struct Pending {
+    /// A request not yet taken by the handler.
+    requested: AtomicBool,
+    notify: Notify,
+}
 
 impl RebalanceTrigger {
     /// A trigger not yet attached to a handler.
@@ -84,7 +92,9 @@ impl RebalanceTrigger {
 
     /// Requests a rebalance; never blocks.
     pub fn request(&self) {
-        self.0.notify_one();
+        if !self.0.requested.swap(true, Ordering::AcqRel) {
+            self.0.notify.notify_one();
+        }
     }
 
     /// Turns every message received on `requests` into [`RebalanceTrigger::request`] until
@@ -99,7 +109,12 @@ impl RebalanceTrigger {
 
     /// Waits for the next request.
     pub(crate) async fn requested(&self) {
-        self.0.notified().await;
+        loop {
+            self.0.notify.notified().await;
+            if self.0.requested.swap(false, Ordering::AcqRel) {
+                return;
+            }
+        }
     }
 }
 
