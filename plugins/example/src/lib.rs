@@ -45,8 +45,8 @@ pub use book::{BY_AUTHOR, BY_TIME};
 pub use config::{Config, MAX_RETENTION_HOURS, MAX_TEXT_LIMIT};
 pub use handler::{NoteHandler, SWEEP_INTERVAL};
 pub use note::{
-    note_kind, signed_message, signed_note, Note, NoteError, KEY_BYTES, NOTE_KIND,
-    SIGNATURE_BYTES, SIGNING_DOMAIN,
+    note_kind, signed_message, signed_note, Note, NoteError, KEY_BYTES, NOTE_KIND, SIGNATURE_BYTES,
+    SIGNING_DOMAIN,
 };
 pub use query::{decode_reply, query_kind, NoteQuery, QUERY_KIND};
 

@@ -68,14 +68,14 @@ impl NoteQuery {
 ///
 /// # Errors
 ///
-/// [`NoteError::FrameCount`] if the frames are not a multiple of four, or the first
-/// note that does not decode or verify.
+/// [`NoteError::FrameCount`] with the length of a trailing partial note if the frames
+/// are not a multiple of four, or the first note that does not decode or verify.
 pub fn decode_reply(frames: &[Bytes], max_text_bytes: usize) -> Result<Vec<Note>, NoteError> {
-    if frames.len() % 4 != 0 {
-        return Err(NoteError::FrameCount(frames.len() % 4));
+    let notes = frames.chunks_exact(4);
+    if !notes.remainder().is_empty() {
+        return Err(NoteError::FrameCount(notes.remainder().len()));
     }
-    frames
-        .chunks_exact(4)
+    notes
         .map(|chunk| {
             let note = Note::decode(chunk, max_text_bytes)?;
             note.verify()?;
