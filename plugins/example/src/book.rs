@@ -150,3 +150,37 @@ pub(crate) fn expire(store: &dyn Store, cutoff: u64) -> Result<usize, StoreError
         total += deleted;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::note::Note;
+    use ed25519_dalek::SigningKey;
+
+    #[test]
+    fn time_keys_and_author_keys_convert_both_ways() {
+        let note = Note::sign(&SigningKey::from_bytes(&[1; 32]), 0x0102_0304, "k");
+        let key = author_key(&note);
+        assert_eq!(key.len(), KEY_LEN);
+        let time = time_key(&key);
+        assert_eq!(&time[..8], &0x0102_0304u64.to_be_bytes());
+        assert_eq!(&time[8..40], &note.author);
+        assert_eq!(author_key_of_time_key(&time), key);
+    }
+
+    #[test]
+    fn corrupt_rows_are_store_errors_not_panics() {
+        let store = peerd_store_memory::Store::new();
+        let author = [9; KEY_BYTES];
+        let mut key = author.to_vec();
+        key.extend_from_slice(&5u64.to_be_bytes());
+        store.put(BY_AUTHOR, &key, &[0; 10]).unwrap();
+        let error = list(&store, &author, 0, 10).unwrap_err();
+        assert!(error.to_string().contains("shorter than a signature"), "{error}");
+        let mut bad_text = vec![0; SIGNATURE_BYTES];
+        bad_text.push(0xff);
+        store.put(BY_AUTHOR, &key, &bad_text).unwrap();
+        let error = list(&store, &author, 0, 10).unwrap_err();
+        assert!(error.to_string().contains("not UTF-8"), "{error}");
+    }
+}
