@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::{MAX_RPC_LISTENER_BYTES, RPC_FINGERPRINT_BYTES};
 
-/// The options of `[handlers.announce]` (`enabled` is read by the node itself).
+/// The options of `[handlers.announce]`.
 ///
 /// ```toml
 /// [handlers.announce]
@@ -18,6 +18,10 @@ use crate::{MAX_RPC_LISTENER_BYTES, RPC_FINGERPRINT_BYTES};
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// False disables the plugin. The node's config loader takes `enabled` out of the
+    /// section itself ([`peerd_api::PluginConfig::enabled`]); it is accepted here too for
+    /// sections built by hand.
+    pub enabled: bool,
     /// Hex of this node's RPC certificate fingerprint (32 bytes). With no fingerprint no
     /// `rpc` item is announced.
     pub rpc_fingerprint: Option<String>,
@@ -41,6 +45,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            enabled: true,
             rpc_fingerprint: None,
             rpc_announce: Vec::new(),
             rpc_listeners_hex: None,

@@ -53,6 +53,9 @@ impl Plugin for AnnouncePlugin {
             return Ok(());
         }
         let options: Config = config.parse(self.name())?;
+        if !options.enabled {
+            return Ok(());
+        }
         let settings = options.validate().map_err(|e| PluginError::Config {
             plugin: self.name().to_owned(),
             reason: e.to_string(),

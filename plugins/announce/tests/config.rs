@@ -40,6 +40,7 @@ fn plugin_registers_peer_rpc_and_heart() {
     let mut off = Registry::new();
     let disabled = PluginConfig { enabled: false, ..PluginConfig::default() };
     AnnouncePlugin::new().register(&disabled, &mut off).unwrap();
+    AnnouncePlugin::new().register(&section(json!({"enabled": false})), &mut off).unwrap();
     assert_eq!(off.handlers().len(), 0);
 }
 
