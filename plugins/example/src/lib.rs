@@ -59,7 +59,8 @@ use peerd_api::{Handler, Outcome};
 /// The plugin's name: its section is `[handlers.notes]`.
 pub const PLUGIN_NAME: &str = "notes";
 
-/// Registers the [`NoteHandler`] for `note` and `note-query`.
+/// Registers the [`NoteHandler`] for `note` and `note-query` (nothing when the section
+/// says `enabled = false`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NotePlugin;
 
@@ -69,6 +70,10 @@ impl Plugin for NotePlugin {
     }
 
     fn register(&self, config: &PluginConfig, registry: &mut Registry) -> Result<(), PluginError> {
+        // The node skips disabled plugins itself; this covers callers that do not.
+        if !config.enabled {
+            return Ok(());
+        }
         let config = Config::from_section(config)?;
         registry.add_handler(Arc::new(NoteHandler::new(config)))
     }

@@ -48,6 +48,11 @@ fn the_plugin_registers_one_handler_for_both_kinds() {
     assert_eq!(registry.handler_for(&query_kind()).unwrap().name(), "notes");
     // Custom kinds are processed in every mode, also while resynchronising.
     assert!(kinds.iter().all(|k| !k.gated_by_mode()));
+
+    let mut off = Registry::new();
+    let disabled = PluginConfig { enabled: false, ..PluginConfig::default() };
+    NotePlugin.register(&disabled, &mut off).unwrap();
+    assert_eq!(off.kinds().count(), 0, "a disabled plugin registers nothing");
 }
 
 #[test]
