@@ -71,6 +71,18 @@ pub enum Command {
     /// Decode bitmarkd bytes (blocks, headers, transactions, addresses) to JSON.
     #[command(subcommand)]
     Inspect(InspectCommand),
+    /// Print the shell completion script, e.g. `peerd completions bash > /etc/bash_completion.d/peerd`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the peerd(1) man page, or write a page per command into a directory.
+    Man {
+        /// Directory to write peerd.1 and peerd-<command>.1 into (default: peerd.1 to stdout).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 /// `peerd keys …`: new key files; existing files are never overwritten.
@@ -183,6 +195,28 @@ pub enum DbCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+    },
+    /// Delete blocks from the tip down to and including block N, undoing their effects
+    /// (bitmarkd's rollback); the node resyncs them from its peers at the next start.
+    DeleteDown {
+        /// The lowest block to delete (at least 2; block 1 is the genesis block).
+        #[arg(value_name = "N")]
+        number: u64,
+    },
+    /// Write blocks FROM..=TO to FILE (format: docs/operating.md).
+    ExportBlocks {
+        /// First block (at least 2).
+        from: u64,
+        /// Last block (at most the height).
+        to: u64,
+        /// The file to write (overwritten).
+        file: PathBuf,
+    },
+    /// Store the blocks of FILE, each validated in full; stops at the first invalid one,
+    /// keeping the blocks stored before it.
+    ImportBlocks {
+        /// A file written by `peerd db export-blocks`.
+        file: PathBuf,
     },
 }
 

@@ -163,11 +163,19 @@ impl fmt::Display for ChainName {
 }
 
 /// The `[http]` section.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     /// Address of the HTTP API; unset (the default) means no HTTP server.
     pub listen: Option<SocketAddr>,
+    /// `/readyz` answers 200 only within this many blocks of the network height.
+    pub ready_within: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self { listen: None, ready_within: crate::http::DEFAULT_READY_WITHIN }
+    }
 }
 
 impl Default for Config {

@@ -1,4 +1,15 @@
-//! `peerd db inspect`: the store's columns with their key counts and sizes.
+//! `peerd db …`: tools for a stopped node's data directory.
+//!
+//! - `inspect`: the store's columns with their key counts and sizes;
+//! - `delete-down`, `export-blocks`, `import-blocks`: the chain's blocks, through the chain
+//!   rules ([`tools`], file format in [`blockfile`]).
+//!
+//! Every tool takes the data directory lock first, so none ever runs beside a live node.
+
+pub mod blockfile;
+mod tools;
+
+pub use tools::{delete_down, export_blocks, import_blocks, DbError, DeletedDown, Imported};
 
 use std::fmt::Write as _;
 

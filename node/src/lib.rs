@@ -9,13 +9,16 @@
 pub mod bench;
 pub mod builtin;
 pub mod cli;
+pub mod completions;
 pub mod config;
 pub mod connector;
 pub mod db;
+pub mod http;
 pub mod inspect;
 pub mod kernel;
 pub mod lockfile;
 pub mod logging;
+pub mod progress;
 #[cfg(feature = "zmq")]
 pub mod rpc_bench;
 pub mod run;

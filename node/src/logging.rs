@@ -66,7 +66,8 @@ pub fn filter(flag: Option<&str>) -> Result<EnvFilter, LoggingError> {
 pub fn init(flag: Option<&str>, format: LogFormat) -> Result<(), LoggingError> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter(flag)?)
-        .with_writer(std::io::stderr)
+        // Log lines are written around the resynchronisation progress bar.
+        .with_writer(crate::progress::LogWriter)
         .with_ansi(std::io::stderr().is_terminal());
     let result = match format {
         LogFormat::Text => builder.try_init(),

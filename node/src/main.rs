@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use clap::Parser as _;
 use peerd_node::cli::{BenchCommand, Cli, Command, ConfigCommand, DbCommand, Global, KeysCommand};
 use peerd_node::config::{self, ConfigError, Loaded};
-use peerd_node::{builtin, db, inspect, logging, run};
+use peerd_node::{builtin, completions, db, inspect, logging, run};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
@@ -57,10 +57,24 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             let loaded = load(&cli.global)?;
             print(&config::render_effective(&loaded))
         }
-        Command::Db(DbCommand::Inspect { json }) => {
-            let loaded = load(&cli.global)?;
-            let inspection = db::inspect(&loaded.config)?;
-            print(&if json { inspection.json() + "\n" } else { inspection.table() })
+        Command::Db(command) => db_command(&cli.global, command),
+        Command::Completions { shell } => {
+            std::io::stdout()
+                .lock()
+                .write_all(&completions::completions(shell))
+                .context("writing to stdout")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out: None } => {
+            std::io::stdout()
+                .lock()
+                .write_all(&completions::man_page())
+                .context("writing to stdout")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out: Some(dir) } => {
+            let files = completions::write_man_pages(&dir)?;
+            print(&format!("wrote {} man pages to {}\n", files.len(), dir.display()))
         }
         Command::Bench(BenchCommand::Sync { blocks, peers, transport, store, json }) => {
             let options = peerd_node::bench::SyncBenchOptions {
@@ -103,7 +117,41 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+fn db_command(global: &Global, command: DbCommand) -> Result<ExitCode> {
+    let config = load(global)?.config;
+    match command {
+        DbCommand::Inspect { json } => {
+            let inspection = db::inspect(&config)?;
+            print(&if json { inspection.json() + "\n" } else { inspection.table() })
+        }
+        DbCommand::DeleteDown { number } => {
+            let done = db::delete_down(&config, number)?;
+            print(&if done.after == done.before {
+                format!("nothing to delete: the height is {} (below block {number})\n", done.before)
+            } else {
+                format!(
+                    "deleted blocks {number} to {}; the height is now {}\n",
+                    done.before, done.after
+                )
+            })
+        }
+        DbCommand::ExportBlocks { from, to, file } => {
+            let count = db::export_blocks(&config, from, to, &file)?;
+            print(&format!("wrote {count} blocks ({from} to {to}) to {}\n", file.display()))
+        }
+        DbCommand::ImportBlocks { file } => {
+            let done = db::import_blocks(&config, &file)?;
+            print(&format!(
+                "imported {} blocks ({} already stored); the height is now {}\n",
+                done.stored, done.present, done.height
+            ))
+        }
+    }
+}
+
 fn keys(global: &Global, command: KeysCommand) -> Result<ExitCode> {
+    // Unused in builds without a transport that has keys.
+    #[cfg_attr(not(any(feature = "zmq", feature = "libp2p")), allow(unused_variables))]
     let dir = |out: Option<PathBuf>| out.unwrap_or_else(|| global.sources().data_dir());
     match command {
         #[cfg(feature = "zmq")]

@@ -1,11 +1,14 @@
 //! `peerd run`: the node's life from lock to clean shutdown.
 //!
 //! Order of start-up: lock the data directory ([`DataDirLock`]) → open the store →
-//! register the handler plugins → start the transports → log one summary line → run the
-//! kernel until the shutdown token is cancelled. Shutdown runs the same steps backwards:
-//! the kernel returns, the transports are cancelled and awaited (bounded by
-//! [`TRANSPORT_STOP_GRACE`]), the store is flushed and closed, the lock is released.
+//! register the handler plugins → bind the HTTP API (`[http] listen`, [`crate::http`]) →
+//! start the transports → log one summary line → start the progress display
+//! ([`crate::progress`]) → run the kernel until the shutdown token is cancelled. Shutdown
+//! runs the same steps backwards: the kernel returns, the HTTP API and the progress display
+//! stop, the transports are cancelled and awaited (bounded by [`TRANSPORT_STOP_GRACE`]),
+//! the store is flushed and closed, the lock is released.
 
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +24,10 @@ use tracing::{info, warn};
 
 use crate::builtin::{self, BuildError, TransportEnv};
 use crate::config::Config;
+use crate::http::{self, HttpError, HttpState};
 use crate::kernel::{Kernel, ProducerSwitch, Production};
 use crate::lockfile::{DataDirLock, LockError};
+use crate::status::{Metrics, StatusHandle, StatusQuery};
 
 /// How long shutdown waits for the transports to stop before closing the store anyway.
 pub const TRANSPORT_STOP_GRACE: Duration = Duration::from_secs(5);
@@ -40,6 +45,9 @@ pub enum RunError {
     /// The store, a transport or a plugin could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// The HTTP API could not be started.
+    #[error(transparent)]
+    Http(#[from] HttpError),
     /// Flushing the store at shutdown failed: the last writes may not be on disk.
     #[error("flushing the store at shutdown: {0}")]
     Flush(#[source] StoreError),
@@ -84,18 +92,41 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
     let registry =
         builtin::registry(&builtin::plugins(), &config.handlers).map_err(BuildError::from)?;
 
+    // The HTTP API and the progress display stop with this guard, also on early returns.
+    let stop_aux = CancellationToken::new();
+    let aux_guard = stop_aux.clone().drop_guard();
+    let (status, status_rx) = StatusHandle::channel();
+    let metrics = Arc::new(Metrics::default());
+    let http = match config.http.listen {
+        Some(addr) => {
+            let state = HttpState {
+                status: status.clone(),
+                metrics: metrics.clone(),
+                ready_within: config.http.ready_within,
+            };
+            Some(http::serve(addr, state, stop_aux.clone()).await?)
+        }
+        None => None,
+    };
+
     let stop_transports = CancellationToken::new();
     let (events_tx, events) = mpsc::channel(CHANNEL_CAPACITY);
     let transports = start_transports(&config, events_tx, &stop_transports)?;
     summary(&config, store.as_ref(), &transports);
-    if let Some(addr) = config.http.listen {
-        warn!(%addr, "the HTTP API is not part of this version; [http] listen is ignored");
-    }
+    let terminal = std::io::stderr().is_terminal();
+    let progress = tokio::spawn(crate::progress::run(status, terminal, stop_aux.clone()));
 
     let stopped: Vec<Arc<Notify>> = transports.iter().map(|t| t.stopped.clone()).collect();
     let mut parts = Parts { config, store, registry, transports, events };
-    let outcome = kernel(&mut parts, &shutdown).await;
+    let outcome = kernel(&mut parts, &shutdown, status_rx, metrics).await;
     info!("shutting down");
+    drop(aux_guard);
+    let _ = progress.await;
+    if let Some(http) = http {
+        if tokio::time::timeout(TRANSPORT_STOP_GRACE, http.task).await.is_err() {
+            warn!("HTTP connections still open at shutdown; closing them");
+        }
+    }
 
     let mut waits: Vec<_> = stopped.iter().map(|n| Box::pin(n.notified())).collect();
     for wait in &mut waits {
@@ -130,7 +161,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
 }
 
 /// The kernel's loop. Returns when `shutdown` is cancelled.
-async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) -> Result<(), RunError> {
+async fn kernel(
+    parts: &mut Parts,
+    shutdown: &CancellationToken,
+    status: mpsc::Receiver<StatusQuery>,
+    metrics: Arc<Metrics>,
+) -> Result<(), RunError> {
     let config = &parts.config;
     let params = ChainParams::by_name(config.node.chain.as_str())
         .ok_or_else(|| RunError::Chain(format!("unknown chain {}", config.node.chain)))?;
@@ -152,7 +188,9 @@ async fn kernel(parts: &mut Parts, shutdown: &CancellationToken) -> Result<(), R
         .with_version(VERSION)
         .with_seed(rand::random())
         .with_statics(statics)
-        .with_handlers(registry, parts.store.clone());
+        .with_handlers(registry, parts.store.clone())
+        .with_status(status)
+        .with_metrics(metrics);
     if config.producer.enabled {
         let interval = Duration::from_secs(config.producer.interval);
         kernel = kernel.with_producer(Production::new(interval, ProducerSwitch::new(true)));

@@ -41,7 +41,7 @@ pub(crate) const SECTIONS: &[(&str, &str)] = &[
          passes it the section's other keys as options. This build has no handler plugins yet.",
     ),
     ("sync", "The connector: how peers are polled, elected and synced from (bitmarkd's constants)."),
-    ("http", "The HTTP API. Off unless `listen` is set."),
+    ("http", "The HTTP API: /status, /peers, /metrics, /healthz, /readyz (docs/operating.md). Off unless `listen` is set."),
     ("producer", "Local block production, for test networks on the dev and local chains."),
 ];
 
@@ -98,6 +98,7 @@ pub(crate) const KEYS: &[Doc] = &[
     doc("producer.enabled", "Build blocks on the local tip while in sync (dev and local chains only)."),
     doc("producer.interval", "Seconds between two produced blocks."),
     unset("http.listen", "Address of the HTTP API, e.g. \"127.0.0.1:2131\"; unset means no HTTP server.", "\"127.0.0.1:2131\""),
+    doc("http.ready_within", "GET /readyz answers 200 only in Normal mode and at most this many blocks below the network height."),
 ];
 
 /// The documentation of `key` (`scope.key`).
