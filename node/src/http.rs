@@ -143,7 +143,7 @@ async fn metrics(State(state): State<HttpState>) -> Response {
             let body = prometheus::render(&s, &state.metrics.counters());
             ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], body).into_response()
         }
-        Err(e) => e,
+        Err(r) => r,
     }
 }
 

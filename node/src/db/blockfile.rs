@@ -230,8 +230,7 @@ mod tests {
             let err = err.unwrap_err();
             assert!(matches!(err, FormatError::Truncated(_)), "cut {cut}: {err}");
         }
-        let err = Reader::new(&bytes[..bytes.len() - 1]).unwrap();
-        let mut r = err;
+        let mut r = Reader::new(&bytes[..bytes.len() - 1]).unwrap();
         r.next_block().unwrap();
         let msg = r.next_block().unwrap_err().to_string();
         assert_eq!(msg, "truncated: the file ends inside block record 1 (block 6)");
