@@ -90,3 +90,80 @@ fn eta_text_is_compact() {
     assert_eq!(eta_text(Some(Duration::from_secs(245))), "4m 05s");
     assert_eq!(eta_text(Some(Duration::from_secs(3723))), "1h 02m 03s");
 }
+
+/// Log lines captured from the progress task.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn lines(&self) -> Vec<String> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn off_a_terminal_a_line_is_logged_every_ten_seconds_while_resynchronising() {
+    use crate::status::StatusHandle;
+
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .without_time()
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    // A scripted kernel: 100 blocks/s towards 10 000, in sync from 40 s on.
+    let (status, mut queries) = StatusHandle::channel();
+    let started = Instant::now();
+    let kernel = tokio::spawn(async move {
+        while let Some(query) = queries.recv().await {
+            let secs = started.elapsed().as_secs();
+            let s = if secs < 40 {
+                snapshot(Mode::Resynchronise, 1000 + 100 * secs, Some(10_000))
+            } else {
+                snapshot(Mode::Normal, 10_000, Some(10_000))
+            };
+            let _ = query.0.send(s);
+            if secs >= 60 {
+                break; // the kernel stops: the progress task ends
+            }
+        }
+    });
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::time::timeout(Duration::from_secs(600), run(status, false, shutdown)).await.unwrap();
+    kernel.await.unwrap();
+
+    let lines = captured.lines();
+    assert_eq!(lines.len(), 3, "at 10, 20 and 30 s only: {lines:#?}");
+    assert!(
+        lines[0].contains(
+            "resynchronising height=2000 target=10000 blocks_per_s=\"unknown\" eta=unknown"
+        ),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("height=3000 target=10000 blocks_per_s=\"100.0\" eta=1m 10s"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("height=4000 target=10000 blocks_per_s=\"100.0\" eta=1m 00s"),
+        "{}",
+        lines[2]
+    );
+}
