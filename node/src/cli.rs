@@ -79,7 +79,7 @@ pub enum Command {
     },
     /// Print the peerd(1) man page, or write a page per command into a directory.
     Man {
-        /// Directory to write peerd.1 and peerd-<command>.1 into (default: peerd.1 to stdout).
+        /// Directory to write peerd.1 and a page per command into (default: peerd.1 to stdout).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },

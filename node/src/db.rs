@@ -2,7 +2,7 @@
 //!
 //! - `inspect`: the store's columns with their key counts and sizes;
 //! - `delete-down`, `export-blocks`, `import-blocks`: the chain's blocks, through the chain
-//!   rules ([`tools`], file format in [`blockfile`]).
+//!   rules ([`delete_down`], [`export_blocks`], [`import_blocks`]; file format in [`blockfile`]).
 //!
 //! Every tool takes the data directory lock first, so none ever runs beside a live node.
 
