@@ -38,7 +38,7 @@ mod dispatch;
 mod dynamic;
 mod fanout;
 mod inbound;
-mod observed;
+pub(crate) mod observed;
 mod produce;
 mod relay;
 mod serve;
@@ -216,6 +216,7 @@ impl Kernel {
             ops_rx,
             event_tx.clone(),
             relay_tx.clone(),
+            self.metrics.clone(),
             self.inline,
         );
         tokio::spawn(worker);

@@ -18,8 +18,11 @@ pub mod inspect;
 pub mod kernel;
 pub mod lockfile;
 pub mod logging;
+#[cfg(all(feature = "zmq", feature = "libp2p"))]
+pub mod mixed;
 pub mod progress;
 #[cfg(feature = "zmq")]
 pub mod rpc_bench;
 pub mod run;
 pub mod status;
+pub mod testnet;

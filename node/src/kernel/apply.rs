@@ -14,6 +14,7 @@ use peerd_api::{Chain, DigestSource, Item, ItemKind, NodeRequest};
 use tokio::sync::mpsc;
 
 use crate::connector::{Action, ApplyDigest, ApplyFailure, Event};
+use crate::status::Metrics;
 
 /// Most operations executed in one blocking call.
 const BATCH: usize = 64;
@@ -41,6 +42,7 @@ pub(crate) async fn worker(
     mut ops: mpsc::Receiver<Op>,
     events: mpsc::Sender<Event>,
     relay: mpsc::Sender<NodeRequest>,
+    metrics: Arc<Metrics>,
     inline: bool,
 ) {
     while let Some(first) = ops.recv().await {
@@ -64,6 +66,7 @@ pub(crate) async fn worker(
             }
         };
         for block in produced {
+            metrics.inc("peerd_blocks_produced_total", &[]);
             let item = Item::new(ItemKind::Block, vec![block]);
             let _ = relay.send(NodeRequest::Broadcast(item)).await;
         }

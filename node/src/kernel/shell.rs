@@ -110,6 +110,9 @@ impl<'a> Shell<'a> {
     }
 
     pub(super) async fn feed(&mut self, event: Event) {
+        if let Event::Applied { result: Ok(_), .. } = &event {
+            self.links.metrics.inc("peerd_blocks_fetched_total", &[]);
+        }
         let view = ChainView(self.kernel.chain.as_ref());
         let actions = self.connector.on_event(event, Instant::now(), &view);
         for action in actions {
