@@ -24,6 +24,8 @@
 //! nothing on top of the store; the goal is at least 0.5.
 
 mod chain;
+#[cfg(all(feature = "zmq", feature = "libp2p"))]
+mod gossip;
 mod net;
 mod stores;
 
@@ -37,6 +39,8 @@ use serde::Serialize;
 
 use crate::connector::SyncConfig;
 
+#[cfg(all(feature = "zmq", feature = "libp2p"))]
+pub use gossip::{gossip, GossipBenchReport};
 pub use stores::StoreKind;
 
 /// A sync stalls when its height has not moved for this long.

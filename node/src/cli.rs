@@ -124,6 +124,19 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Start a mixed network on loopback (3 ZeroMQ, 3 libp2p, 2 bridge nodes), produce
+    /// N blocks and report how long each takes to reach every node (p50, p99).
+    Gossip {
+        /// Blocks to measure.
+        #[arg(long, default_value_t = 100)]
+        blocks: u64,
+        /// Time between two blocks, in milliseconds.
+        #[arg(long, default_value_t = 500)]
+        interval_ms: u64,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a dev chain over ZeroMQ/CURVE and, in the same run, a plain libzmq CURVE echo
     /// server; drive both with `N` and `B` requests (one connection, then 8 in parallel).
     Rpc {

@@ -102,6 +102,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             })
         }
         Command::Bench(BenchCommand::Rpc { requests, json }) => bench_rpc(requests, json),
+        Command::Bench(BenchCommand::Gossip { blocks, interval_ms, json }) => {
+            bench_gossip(blocks, interval_ms, json)
+        }
         Command::Keys(command) => keys(&cli.global, command),
         Command::Inspect(command) => {
             // --chain wins; else the configured chain. Inspecting bytes needs no valid store
@@ -187,6 +190,32 @@ fn bench_rpc(requests: usize, json: bool) -> Result<ExitCode> {
             r.requests, r.peerd_per_s, r.echo_per_s, r.ratio, r.p50_us, r.p99_us
         )
     })
+}
+
+#[cfg(all(feature = "zmq", feature = "libp2p"))]
+fn bench_gossip(blocks: u64, interval_ms: u64, json: bool) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let interval = std::time::Duration::from_millis(interval_ms.max(1));
+    let r = runtime.block_on(peerd_node::bench::gossip(blocks, interval))?;
+    print(&if json {
+        serde_json::to_string(&r).context("encoding the report")? + "\n"
+    } else {
+        format!(
+            "{} blocks over {} nodes: every node reached in p50 {:.1} ms, p99 {:.1} ms; \
+             one node in p50 {:.1} ms, p99 {:.1} ms\n",
+            r.blocks,
+            r.nodes,
+            r.all_nodes_p50_ms,
+            r.all_nodes_p99_ms,
+            r.per_node_p50_ms,
+            r.per_node_p99_ms
+        )
+    })
+}
+
+#[cfg(not(all(feature = "zmq", feature = "libp2p")))]
+fn bench_gossip(_blocks: u64, _interval_ms: u64, _json: bool) -> Result<ExitCode> {
+    anyhow::bail!("peerd bench gossip needs the zmq and libp2p cargo features")
 }
 
 #[cfg(not(feature = "zmq"))]
