@@ -71,6 +71,10 @@ pub enum Command {
     /// Decode bitmarkd bytes (blocks, headers, transactions, addresses) to JSON.
     #[command(subcommand)]
     Inspect(InspectCommand),
+    /// Start, watch and stop a mixed ZeroMQ/libp2p test network on this machine
+    /// (docs/testnet.md).
+    #[command(subcommand)]
+    Testnet(crate::testnet::TestnetCommand),
     /// Print the shell completion script, e.g. `peerd completions bash > /etc/bash_completion.d/peerd`.
     Completions {
         /// The shell.

@@ -58,6 +58,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             print(&config::render_effective(&loaded))
         }
         Command::Db(command) => db_command(&cli.global, command),
+        Command::Testnet(command) => {
+            let mut stdout = std::io::stdout();
+            let terminal = std::io::IsTerminal::is_terminal(&stdout);
+            let out = peerd_node::testnet::Output { writer: &mut stdout, terminal };
+            peerd_node::testnet::run(command, out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             std::io::stdout()
                 .lock()
