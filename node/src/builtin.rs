@@ -169,9 +169,46 @@ impl Serialize for StoreConfig {
     }
 }
 
-/// The compiled-in handler plugins. None yet: the bitmark handlers arrive with their issue.
+/// The compiled-in handler plugins (`block`, `reservoir`, `announce`; see
+/// `peerd_handlers`), and the handles the node keeps to them.
+pub struct Builtins {
+    /// The plugins, in registration order.
+    pub plugins: Vec<Box<dyn Plugin>>,
+    /// Asks the announce plugin for a rebalance (the kernel's `RebalanceRequest`s).
+    pub rebalance: peerd_handlers::RebalanceTrigger,
+    /// The reservoir (payments seam, pool counts).
+    pub reservoir: std::sync::Arc<peerd_handlers::Reservoir>,
+}
+
+impl Builtins {
+    /// Fresh instances of every built-in plugin.
+    pub fn new() -> Self {
+        let announce = peerd_handlers::AnnouncePlugin::new();
+        let reservoir = peerd_handlers::ReservoirPlugin::new();
+        Self {
+            rebalance: announce.rebalance_trigger(),
+            reservoir: reservoir.reservoir(),
+            plugins: peerd_handlers::builtin(announce, reservoir),
+        }
+    }
+}
+
+impl Default for Builtins {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Builtins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.plugins.iter().map(|p| p.name()).collect();
+        f.debug_struct("Builtins").field("plugins", &names).finish_non_exhaustive()
+    }
+}
+
+/// The compiled-in handler plugins (fresh instances).
 pub fn plugins() -> Vec<Box<dyn Plugin>> {
-    Vec::new()
+    Builtins::new().plugins
 }
 
 /// Builds the dispatch table: every enabled plugin registers with its `[handlers.<name>]`

@@ -63,6 +63,9 @@ use crate::status::{Metrics, StatusQuery};
 /// Most reservoir transactions offered to one produced block.
 pub const MAX_BLOCK_TRANSACTIONS: usize = 1000;
 
+/// How long a stopping kernel waits for its handlers to save their state.
+pub const HANDLER_STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Node events buffered for each handler before a slow one misses some.
 const NODE_EVENT_BUFFER: usize = 4096;
 
@@ -276,7 +279,7 @@ impl Kernel {
                 Some(event) = event_rx.recv() => shell.feed(event).await,
             }
         }
-        shell.stop();
+        shell.stop().await;
     }
 }
 

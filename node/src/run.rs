@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use peerd_api::{
-    Chain, Registry, Store, StoreError, SystemClock, TransportContext, TransportEvent,
+    Chain, Plugin, Registry, Store, StoreError, SystemClock, TransportContext, TransportEvent,
     TransportHandle, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
@@ -85,12 +85,30 @@ impl std::fmt::Debug for Parts {
 ///
 /// See [`RunError`]; start-up errors leave nothing running.
 pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunError> {
+    run_with_plugins(config, shutdown, Vec::new()).await
+}
+
+/// As [`run`], with handler plugins of your own registered after the built-in ones (see
+/// `examples/custom_node.rs`). Each is configured by its `[handlers.<name>]` section; a
+/// kind claimed by two plugins is a start-up error.
+///
+/// # Errors
+///
+/// See [`RunError`]; start-up errors leave nothing running.
+pub async fn run_with_plugins(
+    config: Config,
+    shutdown: CancellationToken,
+    extra: Vec<Box<dyn Plugin>>,
+) -> Result<(), RunError> {
     let data_dir = config.node.data_dir.clone();
     let lock = DataDirLock::acquire(&data_dir)?;
     let store_cfg = config.store.clone();
     let store = tokio::task::spawn_blocking(move || store_cfg.open(&data_dir)).await??;
-    let registry =
-        builtin::registry(&builtin::plugins(), &config.handlers).map_err(BuildError::from)?;
+    let builtins = builtin::Builtins::new();
+    let rebalance = builtins.rebalance.clone();
+    let mut plugins = builtins.plugins;
+    plugins.extend(extra);
+    let registry = builtin::registry(&plugins, &config.handlers).map_err(BuildError::from)?;
 
     // The HTTP API and the progress display stop with this guard, also on early returns.
     let stop_aux = CancellationToken::new();
@@ -118,7 +136,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> Result<(), RunE
 
     let stopped: Vec<Arc<Notify>> = transports.iter().map(|t| t.stopped.clone()).collect();
     let mut parts = Parts { config, store, registry, transports, events };
-    let outcome = kernel(&mut parts, &shutdown, status_rx, metrics).await;
+    let outcome = kernel(&mut parts, &shutdown, status_rx, metrics, rebalance).await;
     info!("shutting down");
     drop(aux_guard);
     let _ = progress.await;
@@ -166,6 +184,7 @@ async fn kernel(
     shutdown: &CancellationToken,
     status: mpsc::Receiver<StatusQuery>,
     metrics: Arc<Metrics>,
+    rebalance: peerd_handlers::RebalanceTrigger,
 ) -> Result<(), RunError> {
     let config = &parts.config;
     let params = ChainParams::by_name(config.node.chain.as_str())
@@ -191,6 +210,10 @@ async fn kernel(
         .with_handlers(registry, parts.store.clone())
         .with_status(status)
         .with_metrics(metrics);
+    // The kernel's "too few upstreams" reaches the announce plugin's rebalance.
+    let (rebalance_tx, rebalance_rx) = mpsc::channel(4);
+    tokio::spawn(rebalance.forward(rebalance_rx));
+    kernel = kernel.with_rebalance(rebalance_tx);
     if config.producer.enabled {
         let interval = Duration::from_secs(config.producer.interval);
         kernel = kernel.with_producer(Production::new(interval, ProducerSwitch::new(true)));

@@ -16,6 +16,7 @@ use peerd_api::{
     Registry, Response,
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::status::Metrics;
@@ -41,6 +42,8 @@ pub(crate) enum Job {
 #[derive(Debug, Default)]
 pub(crate) struct Dispatch {
     queues: HashMap<ItemKind, mpsc::Sender<Job>>,
+    /// The handler tasks and their background work.
+    tasks: JoinSet<()>,
 }
 
 impl Dispatch {
@@ -53,6 +56,7 @@ impl Dispatch {
         metrics: &Arc<Metrics>,
     ) -> Self {
         let mut queues = HashMap::new();
+        let mut tasks = JoinSet::new();
         for handler in registry.handlers() {
             let (tx, rx) = mpsc::channel(JOB_QUEUE);
             for kind in handler.kinds() {
@@ -65,16 +69,27 @@ impl Dispatch {
                 metrics: metrics.clone(),
             };
             let span = tracing::info_span!("handler", name = handler.name());
-            tokio::spawn(worker.run(rx, events.subscribe()).instrument(span.clone()));
+            tasks.spawn(worker.run(rx, events.subscribe()).instrument(span.clone()));
             let (background, ctx) = (handler.clone(), ctx.clone());
             let run = async move {
                 if let Err(error) = background.run(ctx).await {
                     tracing::error!(%error, "handler background task failed");
                 }
             };
-            tokio::spawn(run.instrument(span));
+            tasks.spawn(run.instrument(span));
         }
-        Self { queues }
+        Self { queues, tasks }
+    }
+
+    /// Waits, at most `grace`, for the handlers to return after the shutdown token was
+    /// cancelled (they save their state then, e.g. the peer cache); then aborts them.
+    pub(crate) async fn finish(&mut self, grace: std::time::Duration) {
+        self.queues.clear();
+        let all = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, all).await.is_err() {
+            tracing::warn!(grace_secs = grace.as_secs(), "handlers did not stop in time");
+            self.tasks.abort_all();
+        }
     }
 
     /// True if a handler takes `kind`.

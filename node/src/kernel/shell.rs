@@ -91,9 +91,10 @@ impl<'a> Shell<'a> {
         }
     }
 
-    /// Stops every upstream task.
-    pub(super) fn stop(&self) {
+    /// Stops every upstream task and the handlers, and waits for the handlers to finish.
+    pub(super) async fn stop(&mut self) {
         self.stop.cancel();
+        self.links.dispatch.finish(super::HANDLER_STOP_GRACE).await;
     }
 
     /// Publishes the mode to handlers.

@@ -17,9 +17,12 @@ pub mod block;
 use peerd_api::Plugin;
 
 pub use peerd_announce::{AnnouncePlugin, RebalanceTrigger};
+pub use peerd_reservoir::{Reservoir, ReservoirPlugin};
 
-/// The built-in plugins, in registration order. `announce` is passed in because the node
-/// keeps its [`RebalanceTrigger`] to ask for connections when it has too few upstreams.
-pub fn builtin(announce: AnnouncePlugin) -> Vec<Box<dyn Plugin>> {
-    vec![Box::new(block::BlockPlugin), Box::new(announce)]
+/// The built-in plugins, in registration order. `announce` and `reservoir` are passed in
+/// because the node keeps handles to them: the announce plugin's [`RebalanceTrigger`] (to
+/// ask for connections when it has too few upstreams) and the [`Reservoir`] (the payments
+/// seam, for example).
+pub fn builtin(announce: AnnouncePlugin, reservoir: ReservoirPlugin) -> Vec<Box<dyn Plugin>> {
+    vec![Box::new(block::BlockPlugin), Box::new(reservoir), Box::new(announce)]
 }
