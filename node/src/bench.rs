@@ -10,8 +10,8 @@
 //! Run it on a multi-threaded tokio runtime; it uses real time and the blocking pool. It
 //! 1. builds a `dev` chain of `blocks` blocks with realistic traffic (`bench/chain.rs`:
 //!    sixteen signed records per block: assets, issues, transfers) in a memory store;
-//! 2. serves that chain from `peers` kernels on the memory transport (standalone, sharing
-//!    the chain read-only) and starts a fresh kernel on an empty store of the chosen kind
+//! 2. serves that chain from `peers` kernels on the chosen transport (memory, or ZeroMQ or
+//!    libp2p on loopback sockets; standalone, sharing the chain read-only) and starts a fresh kernel on an empty store of the chosen kind
 //!    with every server as a configured peer (`min_upstreams = peers`,
 //!    `min_votes = min(peers, 3)`, a 1 s connector cycle so that the first election does
 //!    not wait 15 s); the sync time runs from the fresh kernel's start until its height
@@ -53,7 +53,7 @@ pub struct SyncBenchOptions {
     pub blocks: u64,
     /// Serving peers.
     pub peers: usize,
-    /// Transport name; only `memory` so far.
+    /// Transport name: `memory`, `zmq` or `libp2p`.
     pub transport: String,
     /// Store of the syncing node (and of the ingest run).
     pub store: StoreKind,
@@ -94,8 +94,10 @@ pub enum BenchError {
     /// `--store` names no store.
     #[error("unknown store kind {0:?} (memory, sled or rocksdb)")]
     UnknownStore(String),
-    /// `--transport` names a transport the benchmark cannot run yet.
-    #[error("transport {0:?} is not supported by the benchmark yet (memory only)")]
+    /// `--transport` names a transport the benchmark cannot run, or one not compiled in.
+    #[error(
+        "transport {0:?} is not available to the benchmark in this build (memory, zmq, libp2p)"
+    )]
     UnsupportedTransport(String),
     /// The store's cargo feature is off in this build.
     #[error("store {0} is not compiled into this build (cargo feature `{0}`)")]
@@ -142,7 +144,13 @@ pub async fn sync(options: SyncBenchOptions) -> Result<SyncBenchReport, BenchErr
     if peers == 0 {
         return Err(BenchError::InvalidOption("--peers 0: at least 1".into()));
     }
-    if transport != peerd_transport_memory::TRANSPORT_NAME {
+    let compiled = match transport.as_str() {
+        "memory" => true,
+        "zmq" => cfg!(feature = "zmq"),
+        "libp2p" => cfg!(feature = "libp2p"),
+        _ => false,
+    };
+    if !compiled || !net::TRANSPORTS.contains(&transport.as_str()) {
         return Err(BenchError::UnsupportedTransport(transport));
     }
     drop(tokio::task::spawn_blocking(move || stores::open(store)).await??); // fail early
@@ -150,7 +158,7 @@ pub async fn sync(options: SyncBenchOptions) -> Result<SyncBenchReport, BenchErr
     let served = tokio::task::spawn_blocking(move || build(blocks)).await??;
 
     tracing::info!(blocks, peers, %store, "syncing");
-    let sync = measure_sync(served.clone(), blocks, peers, store).await?;
+    let sync = measure_sync(served.clone(), blocks, peers, &transport, store).await?;
     tracing::info!(blocks, %store, "ingesting");
     let ingest = tokio::task::spawn_blocking(move || ingest(&served, blocks, store)).await??;
 
@@ -181,6 +189,7 @@ async fn measure_sync(
     served: Arc<BitmarkChain>,
     blocks: u64,
     peers: usize,
+    transport: &str,
     store: StoreKind,
 ) -> Result<Duration, BenchError> {
     let opened = tokio::task::spawn_blocking(move || stores::open(store)).await??;
@@ -189,7 +198,7 @@ async fn measure_sync(
         ChainParams::DEV,
         Arc::new(SystemClock),
     )?);
-    let mut network = net::Network::new();
+    let mut network = net::Network::new(transport);
     network.serve(served, peers)?;
     let config = SyncConfig {
         min_upstreams: peers,
@@ -271,6 +280,22 @@ mod tests {
         assert_eq!(keys, expected);
     }
 
+    #[cfg(all(feature = "zmq", feature = "libp2p"))]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sync_benchmark_runs_over_real_sockets() {
+        for transport in ["zmq", "libp2p"] {
+            let options = SyncBenchOptions {
+                blocks: 40,
+                peers: 2,
+                transport: transport.into(),
+                ..SyncBenchOptions::default()
+            };
+            let report = sync(options).await.unwrap();
+            assert_eq!((report.blocks, report.transport.as_str()), (40, transport));
+            assert!(report.sync_blocks_per_s > 0.0);
+        }
+    }
+
     #[tokio::test]
     async fn bad_options_are_refused_before_any_work() {
         let run = |o: SyncBenchOptions| sync(o);
@@ -279,11 +304,11 @@ mod tests {
         assert!(matches!(err, BenchError::InvalidOption(_)), "{err}");
         let err = run(SyncBenchOptions { peers: 0, ..base.clone() }).await.unwrap_err();
         assert!(matches!(err, BenchError::InvalidOption(_)), "{err}");
-        let zmq = SyncBenchOptions { transport: "zmq".into(), ..base.clone() };
-        let err = run(zmq).await.unwrap_err();
+        let carrier = SyncBenchOptions { transport: "pigeon".into(), ..base.clone() };
+        let err = run(carrier).await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "transport \"zmq\" is not supported by the benchmark yet (memory only)"
+            "transport \"pigeon\" is not available to the benchmark in this build (memory, zmq, libp2p)"
         );
         #[cfg(not(feature = "rocksdb"))]
         {

@@ -119,7 +119,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         peers: usize,
         /// Transport between the nodes.
-        #[arg(long, default_value = "memory", value_parser = ["memory"])]
+        #[arg(long, default_value = "memory", value_parser = ["memory", "zmq", "libp2p"])]
         transport: String,
         /// Store of the syncing node: memory, sled or rocksdb.
         #[arg(long, default_value = "memory")]

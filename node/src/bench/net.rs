@@ -1,12 +1,13 @@
 //! The benchmark network: `P` serving kernels sharing one read-only chain, and the fresh
-//! node syncing from them, on one memory net in real time.
+//! node syncing from them, in real time, on one memory net or on loopback sockets (ZeroMQ
+//! with CURVE, or libp2p).
 
 use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{
-    Accepted, BlockMeta, CancellationToken, Chain, ChainError, Digest, DigestSource, Mode,
-    ModeCell, Transport, TransportContext, CHANNEL_CAPACITY,
+    Accepted, BlockMeta, CancellationToken, Chain, ChainError, DialTarget, Digest, DigestSource,
+    Mode, ModeCell, Transport, TransportContext, CHANNEL_CAPACITY,
 };
 use peerd_transport_memory::MemoryNet;
 use tokio::sync::mpsc;
@@ -57,18 +58,24 @@ impl Chain for ReadOnly {
     }
 }
 
-/// Running kernels on one memory net; stopped when dropped.
+/// The transports the benchmark can run on.
+pub(super) const TRANSPORTS: &[&str] = &["memory", "zmq", "libp2p"];
+
+/// Running kernels; stopped when dropped.
 pub(super) struct Network {
+    /// `memory`, `zmq` or `libp2p`.
+    transport: String,
     net: MemoryNet,
     stop: CancellationToken,
     tasks: Vec<JoinHandle<()>>,
-    servers: Vec<String>,
+    servers: Vec<DialTarget>,
 }
 
 impl Network {
-    /// An empty network.
-    pub(super) fn new() -> Self {
+    /// An empty network on `transport` (one of [`TRANSPORTS`]).
+    pub(super) fn new(transport: &str) -> Self {
         Self {
+            transport: transport.to_owned(),
             net: MemoryNet::new(0),
             stop: CancellationToken::new(),
             tasks: Vec::new(),
@@ -83,8 +90,8 @@ impl Network {
         let standalone = SyncConfig { min_upstreams: 0, ..SyncConfig::default() };
         for i in 1..=peers {
             let name = format!("server-{i}");
-            self.start(&name, Kernel::new(shared.clone(), standalone.clone()))?;
-            self.servers.push(name);
+            let target = self.start(&name, Kernel::new(shared.clone(), standalone.clone()))?;
+            self.servers.push(target);
         }
         Ok(())
     }
@@ -97,13 +104,40 @@ impl Network {
         sync: SyncConfig,
     ) -> Result<ModeCell, BenchError> {
         let mode = ModeCell::new(Mode::Stopped);
-        let statics = self.servers.iter().map(|s| MemoryNet::target(s)).collect();
+        let statics = self.servers.clone();
         let kernel = Kernel::new(chain, sync).with_mode(mode.clone()).with_statics(statics);
         self.start(FRESH, kernel)?;
         Ok(mode)
     }
 
-    fn start(&mut self, name: &str, kernel: Kernel) -> Result<(), BenchError> {
+    /// A transport of the benchmark's kind for node `name`, listening on loopback.
+    fn transport(&self, name: &str) -> Result<Box<dyn Transport>, BenchError> {
+        match self.transport.as_str() {
+            "memory" => Ok(Box::new(self.net.transport(name))),
+            #[cfg(feature = "zmq")]
+            "zmq" => {
+                use peerd_transport_zmq::{keys::KeyPair, ZmqTransport};
+                let keys = KeyPair::generate().map_err(|e| BenchError::Build(e.to_string()))?;
+                let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+                Ok(Box::new(ZmqTransport::new(keys).listen(vec![loopback])))
+            }
+            #[cfg(feature = "libp2p")]
+            "libp2p" => {
+                use peerd_transport_libp2p::{libp2p::identity::Keypair, Libp2pTransport};
+                let addr = "/ip4/127.0.0.1/tcp/0"
+                    .parse()
+                    .map_err(|e| BenchError::Build(format!("{e}")))?;
+                let transport = Libp2pTransport::new(Keypair::generate_ed25519())
+                    .listen(vec![addr])
+                    .discover(false);
+                Ok(Box::new(transport))
+            }
+            other => Err(BenchError::UnsupportedTransport(other.to_owned())),
+        }
+    }
+
+    /// Starts `kernel` on a new transport; returns how to dial it.
+    fn start(&mut self, name: &str, kernel: Kernel) -> Result<DialTarget, BenchError> {
         let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
         let ctx = TransportContext {
             chain: "dev".into(),
@@ -111,13 +145,18 @@ impl Network {
             events: events_tx,
             shutdown: self.stop.child_token(),
         };
-        let handle = Box::new(self.net.transport(name)).start(ctx)?;
+        let handle = self.transport(name)?.start(ctx)?;
+        let target = DialTarget {
+            transport: handle.name.clone(),
+            key: handle.local_id.as_bytes().to_vec().into(),
+            listeners: handle.listeners.clone(),
+        };
         let stop = self.stop.child_token();
         self.tasks.push(tokio::spawn(async move {
             let transports = vec![handle];
             kernel.run(&transports, &mut events, &stop).await;
         }));
-        Ok(())
+        Ok(target)
     }
 
     /// Stops every kernel and transport and waits for the kernels.
