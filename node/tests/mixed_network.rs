@@ -95,6 +95,15 @@ async fn zmq_and_libp2p_networks_meet_through_bridges() {
         assert!(gossiped(node) > 0, "{} received no block gossip", node.label);
         assert!(relayed(node) > 0, "{} stored no block from gossip", node.label);
     }
+    // On the ZeroMQ side blocks are pushed to upstreams as bitmarkd pushes them.
+    for node in net.nodes.iter().filter(|n| n.role == Role::Zmq).skip(1) {
+        let pushed = counter(
+            node,
+            "peerd_gossip_received_total",
+            &[("transport", "zmq"), ("kind", "block")],
+        );
+        assert!(pushed > 0, "{} received no block pushed over ZeroMQ", node.label);
+    }
     let bridged: u64 = net.nodes.iter().filter(|n| n.role == Role::Bridge).map(relayed).sum();
     assert!(bridged > 0, "the bridges relayed no block");
 
