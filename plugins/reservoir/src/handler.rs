@@ -107,10 +107,12 @@ impl Handler for ReservoirHandler {
             }
             NodeEvent::BlocksDeleted { from } => {
                 // The deleted blocks' transactions are not put back (their blocks are gone
-                // when this arrives; clients and peers resubmit them). Held transactions
-                // that the new tip no longer accepts are skipped by the block producer
-                // and expire or leave when a block confirms a conflicting record.
-                tracing::debug!(from, "blocks deleted: reservoir unchanged");
+                // when this arrives; clients and peers resubmit them). Held groups the new
+                // tip no longer accepts (their link or asset went with the deleted blocks)
+                // are dropped by a rescan.
+                let view = LedgerView::new(ctx.chain.as_ref(), ctx.store.as_ref());
+                let dropped = self.reservoir.rescan(&view)?;
+                tracing::debug!(from, dropped, "blocks deleted: reservoir rescanned");
             }
             _ => {}
         }
@@ -132,6 +134,10 @@ impl Handler for ReservoirHandler {
                 _ = ctx.shutdown.cancelled() => return Ok(()),
                 _ = expiry.tick() => {
                     self.reservoir.expire(ctx.clock.unix_now());
+                    let view = LedgerView::new(ctx.chain.as_ref(), ctx.store.as_ref());
+                    if let Err(e) = self.reservoir.rescan(&view) {
+                        tracing::warn!(error = %e, "reservoir rescan failed");
+                    }
                 }
                 _ = rebroadcast.tick() => {
                     let items = self.reservoir.rebroadcast_items();

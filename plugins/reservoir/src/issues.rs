@@ -41,6 +41,9 @@ pub(crate) fn store(
             _ => return Err(Fault::TransactionIsNotAnIssue.into()),
         }
     }
+    if records.is_empty() {
+        return Err(ReservoirFault::MissingParameters.into());
+    }
     if records.len() > MAXIMUM_ISSUES {
         return Err(ReservoirFault::TooManyItemsToProcess.into());
     }
@@ -97,7 +100,7 @@ pub(crate) fn store(
         let nonce = proof::current_pay_nonce(view)?;
         (Vec::new(), Some((proof::scaled_difficulty(txs.len(), view.testnet), nonce)))
     } else {
-        let asset_id = records[0].asset_id;
+        let asset_id = records.first().map(|r| r.asset_id).ok_or(Fault::AssetNotFound)?;
         if records.iter().any(|issue| issue.asset_id != asset_id) {
             return Err(Fault::AssetNotFound.into());
         }

@@ -18,7 +18,9 @@
 //! - **Verified** groups wait for a block: [`Reservoir::ready`] offers them (assets the
 //!   issues need first), they are re-broadcast every `rebroadcast_seconds`, and a stored
 //!   block ([`peerd_api::NodeEvent::BlockAccepted`]) removes them, together with every
-//!   held group spending a link the block spends.
+//!   held group spending a link the block spends. A rescan ([`Reservoir::rescan`], at
+//!   every expiry sweep and when blocks are deleted) drops groups the ledger no longer
+//!   accepts; the block producer skips any it still meets.
 //!
 //! ## Persistence: none (rebuilt)
 //!

@@ -9,7 +9,10 @@ use peerd_bitmark::header::HEADER_LEN;
 use peerd_bitmark::payid::PayId;
 use peerd_bitmark::transaction::{AssetId, Link, Transaction};
 
-use crate::reservoir::Reservoir;
+use peerd_bitmark::ledger::query;
+
+use crate::error::ReservoirError;
+use crate::reservoir::{LedgerView, Reservoir};
 use crate::state::{Entry, Group};
 use crate::transfer::spent_link;
 
@@ -63,6 +66,49 @@ impl Reservoir {
             tracing::debug!(groups = doomed.len(), "confirmed transactions left the reservoir");
         }
         doomed.len()
+    }
+
+    /// Re-checks every held group against the ledger (bitmarkd's `Rescan`) and drops those
+    /// it no longer accepts: a transaction already confirmed, a link no longer a current
+    /// head (spent, or its block deleted), an issue's asset neither confirmed nor cached.
+    /// Returns the number of groups dropped.
+    ///
+    /// # Errors
+    ///
+    /// A store error; nothing is dropped then.
+    pub fn rescan(&self, view: &LedgerView<'_>) -> Result<usize, ReservoirError> {
+        let mut state = self.lock();
+        let mut doomed = Vec::new();
+        for (pay_id, entry) in &state.entries {
+            for tx in &entry.txs {
+                let confirmed = query::transaction(view.store, tx.id.as_bytes())?.is_some();
+                let link_gone = match tx.link {
+                    Some(link) => query::owner_data(view.store, link.as_bytes())?.is_none(),
+                    None => false,
+                };
+                let asset_gone = match tx.asset {
+                    Some(asset) => {
+                        !state.assets.contains_key(&asset)
+                            && query::asset(view.store, asset.as_bytes())?.is_none()
+                    }
+                    None => false,
+                };
+                if confirmed || link_gone || asset_gone {
+                    doomed.push(*pay_id);
+                    break;
+                }
+            }
+        }
+        for pay_id in &doomed {
+            state.remove(pay_id);
+        }
+        if !doomed.is_empty() {
+            tracing::debug!(
+                groups = doomed.len(),
+                "rescan dropped transactions the ledger no longer accepts"
+            );
+        }
+        Ok(doomed.len())
     }
 
     /// Drops unverified groups, unneeded cached assets and orphan payments whose time
@@ -161,7 +207,7 @@ impl Reservoir {
         let mut proofs = Vec::new();
         let mut transfers = Vec::new();
         for entry in &entries {
-            let pay_id = state.index.get(&entry.txs[0].id).copied();
+            let pay_id = entry.txs.first().and_then(|t| state.index.get(&t.id)).copied();
             match entry.group {
                 Group::Issues => {
                     let mut packed_assets = Vec::new();

@@ -157,3 +157,47 @@ fn the_plugin_registers_its_kinds_and_the_pool() {
     let err = ReservoirPlugin::new().register(&zero, &mut Registry::new()).unwrap_err();
     assert!(err.to_string().contains("expiry_seconds must be at least 1"), "{err}");
 }
+
+#[tokio::test]
+async fn a_stale_pool_entry_does_not_stop_block_production() {
+    let net = Net::new(ReservoirConfig { auto_verify: true, ..Default::default() });
+    let (alice, bob, carol) = (user(1), user(2), user(3));
+    let i = issue(&alice, "P", 1);
+    net.confirm(&[asset(&alice, "P"), i.clone()]).await;
+    let stale = transfer(&alice, id(&i), &bob);
+    net.submit(ItemKind::Transfer, &[&stale]).await.unwrap();
+    let fresh = issue(&carol, "P", 2);
+    net.submit(ItemKind::Issues, &[&fresh]).await.unwrap();
+    // A competing transfer is confirmed behind the reservoir's back (no event).
+    let competing = net.chain.produce_with(net.now(), &[transfer(&alice, id(&i), &carol)]).unwrap();
+    net.chain.accept(&competing, peerd_api::DigestSource::Compute).unwrap();
+
+    let ready = net.reservoir.ready(10);
+    assert_eq!(ready.len(), 2, "the pool still offers the stale transfer");
+    let block = net.chain.produce_including(net.now(), &ready).unwrap();
+    net.accept(block.clone()).await;
+    assert!(block.windows(fresh.len()).any(|w| w == &fresh[..]));
+    assert!(!block.windows(stale.len()).any(|w| w == &stale[..]));
+    assert_eq!(net.reservoir.state_of(&id(&fresh)), TransactionState::Unknown);
+    // The stale transfer stays until a rescan (the expiry sweep, a deletion) finds it.
+    assert_eq!(net.reservoir.state_of(&id(&stale)), TransactionState::Verified);
+    assert_eq!(net.reservoir.rescan(&net.view()).unwrap(), 1);
+    assert_eq!(net.reservoir.state_of(&id(&stale)), TransactionState::Unknown);
+}
+
+#[tokio::test]
+async fn deleted_blocks_take_the_groups_that_need_them() {
+    let net = Net::new(ReservoirConfig::default());
+    let (alice, bob) = (user(1), user(2));
+    let i = issue(&alice, "P", 1);
+    net.confirm(&[asset(&alice, "P"), i.clone()]).await;
+    let t = transfer(&alice, id(&i), &bob);
+    net.submit(ItemKind::Transfer, &[&t]).await.unwrap();
+    let more = issue(&bob, "P", 2);
+    net.submit(ItemKind::Issues, &[&more]).await.unwrap();
+    assert_eq!(net.reservoir.counts().pending, 2);
+    net.chain.delete_down(2).unwrap();
+    let event = peerd_api::NodeEvent::BlocksDeleted { from: 2 };
+    net.handler.on_event(&net.ctx, &event).await.unwrap();
+    assert_eq!(net.reservoir.counts().pending, 0, "link and asset went with block 2");
+}
