@@ -225,6 +225,129 @@ impl Chain for BitmarkChain {
         transactions: &[Bytes],
     ) -> Result<Bytes, ChainError> {
         let records: Vec<Vec<u8>> = transactions.iter().map(|t| t.to_vec()).collect();
-        self.produce_with(now_unix, &records)
+        let tip = self.tip();
+        let accepted = producer::select_acceptable(
+            self.store.as_ref(),
+            &self.params,
+            &tip,
+            &self.producer,
+            &records,
+            now_unix,
+        )?;
+        if accepted.len() < records.len() {
+            tracing::info!(
+                offered = records.len(),
+                included = accepted.len(),
+                "producer skipped transactions the ledger no longer accepts"
+            );
+        }
+        self.produce_with(now_unix, &accepted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::account::PrivateKey;
+    use crate::header::HEADER_LEN;
+    use crate::transaction::{AssetData, AssetId, BitmarkIssue, BitmarkTransferUnratified};
+    use crate::transaction::{Link, Transaction};
+
+    struct Fixed(u64);
+
+    impl Clock for Fixed {
+        fn unix_now(&self) -> u64 {
+            self.0
+        }
+    }
+
+    fn signed(mut tx: Transaction, key: &PrivateKey) -> Bytes {
+        tx.sign(key).unwrap();
+        Bytes::from(tx.pack(&key.account().unwrap()).unwrap())
+    }
+
+    fn asset(key: &PrivateKey, fingerprint: &str) -> Bytes {
+        let tx = AssetData {
+            name: "test".into(),
+            fingerprint: fingerprint.into(),
+            metadata: "k\0v".into(),
+            registrant: key.account().unwrap(),
+            signature: Default::default(),
+        };
+        signed(tx.into(), key)
+    }
+
+    fn issue(key: &PrivateKey, fingerprint: &str, nonce: u64) -> Bytes {
+        let tx = BitmarkIssue {
+            asset_id: AssetId::of_fingerprint(fingerprint.as_bytes()),
+            owner: key.account().unwrap(),
+            nonce,
+            signature: Default::default(),
+        };
+        signed(tx.into(), key)
+    }
+
+    fn transfer(key: &PrivateKey, link: &[u8], to: &PrivateKey) -> Bytes {
+        let tx = BitmarkTransferUnratified {
+            link: Link::of(link),
+            escrow: None,
+            owner: to.account().unwrap(),
+            signature: Default::default(),
+        };
+        signed(tx.into(), key)
+    }
+
+    /// The packed records of a block after its foundation.
+    fn records(block: &[u8]) -> Vec<Bytes> {
+        let mut rest = &block[HEADER_LEN..];
+        let mut out = Vec::new();
+        while !rest.is_empty() {
+            let (_, used) = Transaction::unpack(rest, true).unwrap();
+            out.push(Bytes::copy_from_slice(&rest[..used]));
+            rest = &rest[used..];
+        }
+        out.remove(0);
+        out
+    }
+
+    #[test]
+    fn produce_including_skips_what_the_ledger_rejects() {
+        let store: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
+        let now = 1_700_000_000;
+        let chain = BitmarkChain::open(store, ChainParams::DEV, Arc::new(Fixed(now))).unwrap();
+        let alice = PrivateKey::from_ed25519_seed(&[1; 32], true);
+        let bob = PrivateKey::from_ed25519_seed(&[2; 32], true);
+        let (asset_a, issue_a) = (asset(&alice, "A"), issue(&alice, "A", 1));
+        let first = vec![asset_a.clone(), issue_a.clone()];
+        let block = chain.produce_including(now, &first).unwrap();
+        assert_eq!(records(&block), first, "a valid pool is included whole, in order");
+        chain.accept(&block, DigestSource::Compute).unwrap();
+
+        let to_bob = transfer(&alice, &issue_a, &bob);
+        let to_alice = transfer(&alice, &issue_a, &alice);
+        let asset_b = asset(&bob, "B");
+        let issue_b = issue(&bob, "B", 7);
+        let offered = vec![
+            issue_a.clone(),                 // already confirmed
+            to_bob.clone(),                  // valid
+            to_alice,                        // second spend of the same link
+            issue(&bob, "unknown", 1),       // asset not found
+            to_bob.clone(),                  // repeated
+            asset_a,                         // asset already registered
+            asset_b.clone(),                 // valid
+            issue_b.clone(),                 // valid: its asset is in the same block
+            Bytes::from_static(b"\x03junk"), // undecodable
+        ];
+        let block = chain.produce_including(now + 1, &offered).unwrap();
+        assert_eq!(records(&block), vec![to_bob, asset_b, issue_b]);
+        assert_eq!(chain.accept(&block, DigestSource::Compute).unwrap().number, 3);
+
+        // Nothing acceptable left: the block still comes (with the filler asset).
+        let block = chain.produce_including(now + 2, &[issue_a]).unwrap();
+        assert_eq!(records(&block).len(), 1);
+        assert_ne!(records(&block)[0], offered[0]);
+        assert_eq!(chain.accept(&block, DigestSource::Compute).unwrap().number, 4);
     }
 }

@@ -9,15 +9,23 @@
 //! pool. So that a test network can grow without clients, [`build_block`] given no
 //! transactions adds one *filler* asset registration by the block owner, whose
 //! fingerprint names the block position (`peerd-dev-block <number> <previous digest>`).
+//!
+//! [`select_acceptable`] picks, from a pool's candidate transactions, those the ledger
+//! still accepts in one block (a stale pool entry — already confirmed, a double spend, an
+//! unknown asset — is skipped instead of failing the whole block).
 
-use peerd_api::{ChainError, Digest, Store};
+use std::collections::{HashMap, HashSet};
+
+use peerd_api::{ChainError, Digest, DigestSource, Store};
 
 use crate::account::{Account, PrivateKey};
 use crate::chain::ChainParams;
 use crate::currency::{Currency, CurrencyMap};
 use crate::header::{self, Header, HEADER_LEN, MAXIMUM_TRANSACTIONS};
-use crate::ledger::{tip, Tip};
-use crate::transaction::{AssetData, BlockFoundation, Link, Transaction, FOUNDATION_VERSION};
+use crate::ledger::{self, tip, Tip};
+use crate::transaction::{
+    AssetData, AssetId, BlockFoundation, Link, Transaction, FOUNDATION_VERSION,
+};
 use crate::{digest, merkle, validator, Fault};
 
 /// Test-network Bitcoin address of the default producer (from bitmarkd's tests).
@@ -137,6 +145,104 @@ pub fn build_block(
         block.extend_from_slice(t);
     }
     Ok(block)
+}
+
+/// The candidates (packed records, in inclusion order) that one block on `tip` can hold:
+/// duplicates and records the ledger rejects are dropped, the order of the others kept.
+///
+/// The whole list is tried first (the usual case: one validation). If the ledger rejects
+/// it, each candidate is tried on its own (an issue together with the asset of an earlier
+/// accepted candidate it needs), a second spend of a link already spent by an accepted
+/// candidate is dropped, and the survivors are tried together again; should that still
+/// fail (share balances spent twice), they are added one at a time.
+///
+/// # Errors
+///
+/// As [`build_block`] (only errors that are not the candidates' fault: store errors,
+/// an unusable producer configuration, a chain without production).
+pub fn select_acceptable(
+    store: &dyn Store,
+    params: &ChainParams,
+    tip: &Tip,
+    config: &ProducerConfig,
+    candidates: &[Vec<u8>],
+    now_unix: u64,
+) -> Result<Vec<Vec<u8>>, ChainError> {
+    let limit = usize::from(MAXIMUM_TRANSACTIONS) - 1;
+    let mut seen = HashSet::new();
+    let unique: Vec<Vec<u8>> =
+        candidates.iter().filter(|t| seen.insert(Link::of(t))).take(limit).cloned().collect();
+    if unique.is_empty() || fits(store, params, tip, config, &unique, now_unix)? {
+        return Ok(unique);
+    }
+    let testnet = params.is_testnet();
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(unique.len());
+    let mut assets: HashMap<AssetId, Vec<u8>> = HashMap::new();
+    let mut spent: HashSet<Link> = HashSet::new();
+    for candidate in unique {
+        let Ok(tx) = Transaction::unpack_exact(&candidate, testnet) else {
+            continue;
+        };
+        let link = spent_link(&tx);
+        if link.is_some_and(|l| spent.contains(&l)) {
+            continue;
+        }
+        let mut trial = Vec::with_capacity(2);
+        if let Transaction::BitmarkIssue(issue) = &tx {
+            trial.extend(assets.get(&issue.asset_id).cloned());
+        }
+        trial.push(candidate.clone());
+        if !fits(store, params, tip, config, &trial, now_unix)? {
+            tracing::debug!(tx = %Link::of(&candidate), "producer skips a transaction the ledger rejects");
+            continue;
+        }
+        if let Transaction::AssetData(asset) = &tx {
+            assets.insert(AssetId::of_fingerprint(asset.fingerprint.as_bytes()), candidate.clone());
+        }
+        spent.extend(link);
+        kept.push(candidate);
+    }
+    if fits(store, params, tip, config, &kept, now_unix)? {
+        return Ok(kept);
+    }
+    let mut greedy: Vec<Vec<u8>> = Vec::with_capacity(kept.len());
+    for candidate in kept {
+        greedy.push(candidate);
+        if !fits(store, params, tip, config, &greedy, now_unix)? {
+            greedy.pop();
+        }
+    }
+    Ok(greedy)
+}
+
+/// The link a record spends (transfers, shares, block-owner transfers).
+fn spent_link(tx: &Transaction) -> Option<Link> {
+    match tx {
+        Transaction::BitmarkTransferUnratified(r) => Some(r.link),
+        Transaction::BitmarkTransferCountersigned(r) => Some(r.link),
+        Transaction::BlockOwnerTransfer(r) => Some(r.link),
+        Transaction::BitmarkShare(r) => Some(r.link),
+        _ => None,
+    }
+}
+
+/// True if a block on `tip` holding `transactions` passes the ledger's checks.
+fn fits(
+    store: &dyn Store,
+    params: &ChainParams,
+    tip: &Tip,
+    config: &ProducerConfig,
+    transactions: &[Vec<u8>],
+    now_unix: u64,
+) -> Result<bool, ChainError> {
+    let block = build_block(store, params, tip, config, transactions, now_unix)?;
+    // The digest only names the block in the discarded batch; linkage is still checked.
+    let now = now_unix.max(tip.timestamp);
+    match ledger::prepare(store, params, tip, &block, DigestSource::Verified(Digest::ZERO), now) {
+        Ok(_) => Ok(true),
+        Err(ChainError::Invalid { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Signs `tx` with the owner key and packs it.
