@@ -16,7 +16,7 @@ use super::{procs, TestnetError};
 /// Refresh period of the table on a terminal.
 const TERMINAL_EVERY: Duration = Duration::from_secs(1);
 /// Period of the table as plain lines (not a terminal).
-const LINES_EVERY: Duration = Duration::from_secs(10);
+const LINES_EVERY: Duration = Duration::from_secs(5);
 /// Heights kept per node for the blocks/s column (the window is this many polls).
 const RATE_SAMPLES: usize = 10;
 

@@ -69,7 +69,7 @@ pub fn thresholds(peers: usize) -> (usize, usize) {
         1 | 2 => 1,
         n => (n - 1).min(5),
     };
-    (upstreams, ((1 + upstreams) / 2).max(1))
+    (upstreams, upstreams.div_ceil(2).max(1))
 }
 
 /// A TOML string.
