@@ -144,4 +144,35 @@ fn a_mixed_network_converges_and_network_json_matches_the_processes() {
     }
     let after = status(dir);
     assert!(after["nodes"].as_array().unwrap().iter().all(|n| n["mode"] == "down"), "{after:#}");
+    failures_at_start_are_explained(dir, nodes);
+}
+
+/// On the stopped network: `up` again refuses a taken port, and a node that cannot start
+/// fails `up` with the end of its log while the nodes already started are stopped again.
+fn failures_at_start_are_explained(dir: &str, nodes: &[serde_json::Value]) {
+    let http = nodes[0]["http"].as_str().unwrap();
+    let taken = std::net::TcpListener::bind(http).unwrap();
+    let up = peerd(&["testnet", "up", "--dir", dir, "--detach"]);
+    assert!(!up.status.success());
+    assert!(
+        text(&up).contains(&format!("node-1: HTTP port {} ", http.rsplit(':').next().unwrap())),
+        "{}",
+        text(&up)
+    );
+    drop(taken);
+
+    let private = nodes[3]["transports"]["zmq"]["private_key_file"].as_str().unwrap();
+    std::fs::write(private, "PRIVATE:not-hex\n").unwrap();
+    let up = peerd(&["testnet", "up", "--dir", dir, "--detach"]);
+    assert!(!up.status.success());
+    let out = text(&up);
+    assert!(out.contains("node-4 exited at start") && out.contains("private_key"), "{out}");
+    let network: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(dir).join("network.json")).unwrap(),
+    )
+    .unwrap();
+    for node in network["nodes"].as_array().unwrap() {
+        let pid = node["pid"].as_i64().unwrap() as i32;
+        assert!(gone(pid), "{} (pid {pid}) left running after a failed start", node["name"]);
+    }
 }
