@@ -6,80 +6,11 @@
 #![cfg(all(feature = "zmq", feature = "libp2p"))]
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::path::Path;
 
-use nix::sys::signal::kill;
-use nix::unistd::Pid;
+mod testnet_common;
 
-/// Blocks the producer may make before the network must have converged.
-const BLOCK_BOUND: u64 = 40;
-/// Safety guard only: the block bound ends the test long before this.
-const GUARD: Duration = Duration::from_secs(300);
-
-fn peerd(args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_peerd"));
-    cmd.args(args).env_remove("RUST_LOG");
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("PEERD_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-}
-
-/// A process that is gone (or a zombie nobody reaped yet).
-fn gone(pid: i32) -> bool {
-    if kill(Pid::from_raw(pid), None).is_err() {
-        return true;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit(')').next().and_then(|s| s.split_whitespace().next()) == Some("Z")
-}
-
-/// Stops the network when the test ends, also on failure.
-struct Down(PathBuf);
-
-impl Drop for Down {
-    fn drop(&mut self) {
-        peerd(&["testnet", "down", "--dir", self.0.to_str().unwrap()]);
-    }
-}
-
-fn status(dir: &str) -> serde_json::Value {
-    let out = peerd(&["testnet", "status", "--dir", dir, "--json"]);
-    assert!(out.status.success(), "{}", text(&out));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Polls `testnet status --json` until every node has the same height (at least 5) and
-/// tip; fails once the highest node is past [`BLOCK_BOUND`].
-fn converge(dir: &str) -> (u64, String) {
-    let started = Instant::now();
-    loop {
-        let status = status(dir);
-        let nodes = status["nodes"].as_array().unwrap();
-        let heights: Vec<Option<u64>> = nodes.iter().map(|n| n["height"].as_u64()).collect();
-        let tips: Vec<Option<&str>> = nodes.iter().map(|n| n["tip"].as_str()).collect();
-        if let (Some(Some(h)), Some(Some(tip))) = (heights.first(), tips.first()) {
-            if *h >= 5
-                && heights.iter().all(|x| *x == Some(*h))
-                && tips.iter().all(|t| *t == Some(*tip))
-            {
-                return (*h, (*tip).to_owned());
-            }
-        }
-        let highest = heights.iter().flatten().max().copied().unwrap_or(0);
-        assert!(highest <= BLOCK_BOUND, "no convergence within {BLOCK_BOUND} blocks: {status:#}");
-        assert!(started.elapsed() < GUARD, "safety guard: {status:#}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
+use testnet_common::{gone, level, network, peerd, text, wait_until, Down};
 
 #[test]
 fn a_mixed_network_converges_and_network_json_matches_the_processes() {
@@ -109,9 +40,7 @@ fn a_mixed_network_converges_and_network_json_matches_the_processes() {
     ]);
     assert!(up.status.success(), "{}", text(&up));
 
-    let network: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir_path.join("network.json")).unwrap())
-            .unwrap();
+    let network = network(dir);
     let nodes = network["nodes"].as_array().unwrap();
     let kinds: Vec<(bool, bool)> = nodes
         .iter()
@@ -130,8 +59,9 @@ fn a_mixed_network_converges_and_network_json_matches_the_processes() {
         assert!(Path::new(node["log"].as_str().unwrap()).exists());
     }
 
-    let (height, tip) = converge(dir);
-    assert!(height >= 5 && tip.len() == 64, "{height} {tip}");
+    let nodes_now = wait_until(dir, "every node level at 5 or more", level(5));
+    let tip = nodes_now[0].1.clone().unwrap();
+    assert_eq!(tip.len(), 64, "{tip}");
 
     let again = peerd(&["testnet", "up", "--dir", dir, "--detach"]);
     assert!(!again.status.success());
@@ -142,7 +72,7 @@ fn a_mixed_network_converges_and_network_json_matches_the_processes() {
     for pid in pids {
         assert!(gone(pid), "pid {pid} still runs after `testnet down`");
     }
-    let after = status(dir);
+    let after = testnet_common::status(dir);
     assert!(after["nodes"].as_array().unwrap().iter().all(|n| n["mode"] == "down"), "{after:#}");
     failures_at_start_are_explained(dir, nodes);
 }
@@ -167,11 +97,7 @@ fn failures_at_start_are_explained(dir: &str, nodes: &[serde_json::Value]) {
     assert!(!up.status.success());
     let out = text(&up);
     assert!(out.contains("node-4 exited at start") && out.contains("private_key"), "{out}");
-    let network: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(Path::new(dir).join("network.json")).unwrap(),
-    )
-    .unwrap();
-    for node in network["nodes"].as_array().unwrap() {
+    for node in network(dir)["nodes"].as_array().unwrap() {
         let pid = node["pid"].as_i64().unwrap() as i32;
         assert!(gone(pid), "{} (pid {pid}) left running after a failed start", node["name"]);
     }
