@@ -14,6 +14,9 @@ pub(crate) const BLOCK_BOUND: u64 = 40;
 /// Safety guard only: the block bound ends a wait long before this.
 pub(crate) const GUARD: Duration = Duration::from_secs(300);
 
+/// A node's height and tip in `testnet status --json` (null when it did not answer).
+pub(crate) type Seen = (Option<u64>, Option<String>);
+
 /// Runs `peerd ARGS` to completion, without inherited `PEERD_*` or `RUST_LOG`.
 pub(crate) fn peerd(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_peerd"));
@@ -64,11 +67,7 @@ pub(crate) fn status(dir: &str) -> serde_json::Value {
 
 /// Polls `testnet status --json` until `done` holds for the (height, tip) of every node;
 /// fails once the highest node has grown by [`BLOCK_BOUND`] blocks. Returns the last answer.
-pub(crate) fn wait_until(
-    dir: &str,
-    what: &str,
-    done: impl Fn(&[(Option<u64>, Option<String>)]) -> bool,
-) -> Vec<(Option<u64>, Option<String>)> {
+pub(crate) fn wait_until(dir: &str, what: &str, done: impl Fn(&[Seen]) -> bool) -> Vec<Seen> {
     let started = Instant::now();
     let mut start_height = None;
     loop {
@@ -94,7 +93,7 @@ pub(crate) fn wait_until(
 }
 
 /// Every node at the same height (at least `min`) with the same tip.
-pub(crate) fn level(min: u64) -> impl Fn(&[(Option<u64>, Option<String>)]) -> bool {
+pub(crate) fn level(min: u64) -> impl Fn(&[Seen]) -> bool {
     move |nodes| match nodes.first() {
         Some((Some(h), Some(tip))) => {
             *h >= min && nodes.iter().all(|n| n.0 == Some(*h) && n.1.as_ref() == Some(tip))
