@@ -77,7 +77,10 @@ pub enum TestnetError {
         reason: String,
     },
     /// DIR holds a network with running nodes.
-    #[error("{dir} already holds a running network ({running}); stop it with `peerd testnet down --dir {dir}`")]
+    #[error(
+        "{dir} already holds a running network ({running}); stop it with \
+         `peerd testnet down --dir {dir}`"
+    )]
     Running {
         /// The directory.
         dir: PathBuf,
@@ -85,7 +88,10 @@ pub enum TestnetError {
         running: String,
     },
     /// DIR holds a stopped network and flags asked for a new one.
-    #[error("{0} holds a stopped network: start it again with `peerd testnet up --dir` and no network flags, or remove the directory for a new one")]
+    #[error(
+        "{0} holds a stopped network: start it again with `peerd testnet up --dir` and no \
+         network flags, or remove the directory for a new one"
+    )]
     Stopped(PathBuf),
     /// DIR is not empty and holds no network.
     #[error("{0} is not empty and holds no network.json; choose an empty or new directory")]
@@ -111,7 +117,10 @@ pub enum TestnetError {
         tail: String,
     },
     /// A node did not answer on its HTTP API in time.
-    #[error("{node} did not answer on http://{http}/status within {secs} s; last lines of {log}:\n{tail}")]
+    #[error(
+        "{node} did not answer on http://{http}/status within {secs} s; last lines of \
+         {log}:\n{tail}"
+    )]
     NotListening {
         /// The node.
         node: String,

@@ -107,7 +107,8 @@ async fn up(args: &UpArgs, out: &mut Output<'_>) -> Result<(), TestnetError> {
         out.write(&summary(&network))?;
         let dir = network.dir.display();
         return out.line(&format!(
-            "every node answers; `peerd testnet status --dir {dir}` shows them, `peerd testnet down --dir {dir}` stops them"
+            "every node answers; `peerd testnet status --dir {dir}` shows them, \
+             `peerd testnet down --dir {dir}` stops them"
         ));
     }
     monitor::foreground(&network, &mut children, out).await

@@ -163,7 +163,11 @@ fn sync_section(t: &mut String, peers: usize) {
         t,
         "# LOWERED for a small test network: this node has {peers} configured peer(s), so an"
     );
-    let _ = writeln!(t, "# election needs {upstreams} registered upstream(s) (bitmarkd: 5) and {votes} vote(s) (bitmarkd: 3).");
+    let _ = writeln!(
+        t,
+        "# election needs {upstreams} registered upstream(s) (bitmarkd: 5) and {votes} \
+         vote(s) (bitmarkd: 3)."
+    );
     let _ = writeln!(t, "min_upstreams = {upstreams}\nmin_votes = {votes}");
     let _ = writeln!(
         t,

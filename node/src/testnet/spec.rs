@@ -107,7 +107,10 @@ impl NetworkSpec {
             nodes
         } else {
             if [args.nodes, args.zmq, args.libp2p, args.bridges].iter().any(Option::is_some) {
-                return Err(usage("the network file lists its nodes; --nodes, --zmq, --libp2p and --bridges cannot change them"));
+                return Err(usage(
+                    "the network file lists its nodes; --nodes, --zmq, --libp2p and --bridges \
+                     cannot change them",
+                ));
             }
             file.node.iter().map(|n| file_node(n, &store)).collect::<Result<Vec<_>, _>>()?
         };
