@@ -240,7 +240,10 @@ fn fits(
     let now = now_unix.max(tip.timestamp);
     match ledger::prepare(store, params, tip, &block, DigestSource::Verified(Digest::ZERO), now) {
         Ok(_) => Ok(true),
-        Err(ChainError::Invalid { .. }) => Ok(false),
+        Err(ChainError::Invalid { fault }) => {
+            tracing::debug!(%fault, count = transactions.len(), "candidate block refused");
+            Ok(false)
+        }
         Err(e) => Err(e),
     }
 }

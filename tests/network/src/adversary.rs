@@ -75,6 +75,10 @@ impl Chain for Forger {
     fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
         self.inner.produce(now_unix)
     }
+
+    fn produce_including(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
+        self.inner.produce_including(now_unix, txs)
+    }
 }
 
 /// A chain that records the lowest block it was asked to delete down to, so that a test
@@ -133,5 +137,9 @@ impl Chain for DeleteWatch {
     }
     fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
         self.inner.produce(now_unix)
+    }
+
+    fn produce_including(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
+        self.inner.produce_including(now_unix, txs)
     }
 }

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use peerd_api::{
-    Chain, Digest, Mode, ModeCell, NodeLink, NodeRequest, TokioClock, Transport, TransportContext,
-    CHANNEL_CAPACITY,
+    Chain, Digest, Mode, ModeCell, NodeLink, NodeRequest, Plugin, PluginConfig, Registry,
+    TokioClock, Transport, TransportContext, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
+use peerd_handlers::block::BlockPlugin;
+use peerd_handlers::{Reservoir, ReservoirPlugin};
 use peerd_node::connector::SyncConfig;
 use peerd_node::kernel::{Kernel, ProducerSwitch, Production};
 use peerd_transport_memory::MemoryNet;
@@ -31,6 +33,7 @@ pub struct NodeBuilder<'a> {
     sync: SyncConfig,
     production: Option<Duration>,
     forge: Option<RangeInclusive<u64>>,
+    handlers: bool,
 }
 
 impl<'a> NodeBuilder<'a> {
@@ -44,7 +47,16 @@ impl<'a> NodeBuilder<'a> {
             sync: SyncConfig::default(),
             production: None,
             forge: None,
+            handlers: false,
         }
+    }
+
+    /// Runs the `block` and `reservoir` handler plugins: gossiped blocks and transactions
+    /// are processed and relayed, and a producer includes the reservoir's verified
+    /// transactions.
+    pub fn handlers(mut self) -> Self {
+        self.handlers = true;
+        self
     }
 
     /// Starts with a copy of `template`'s chain.
@@ -83,10 +95,10 @@ impl<'a> NodeBuilder<'a> {
     ///
     /// If the name is taken or the chain cannot be opened.
     pub fn start(self) -> &'a Node {
-        let Self { net, name, seed, store, statics, sync, production, forge } = self;
+        let Self { net, name, seed, store, statics, sync, production, forge, handlers } = self;
         let store = store.unwrap_or_default();
         let clock = Arc::new(TokioClock::starting_at(CLOCK_START));
-        let chain = BitmarkChain::open(store, ChainParams::DEV, clock.clone())
+        let chain = BitmarkChain::open(store.clone(), ChainParams::DEV, clock.clone())
             .unwrap_or_else(|e| panic!("{name}: open chain: {e}"));
         let chain = Arc::new(chain);
         let watch = Arc::new(DeleteWatch::new(chain.clone()));
@@ -119,6 +131,17 @@ impl<'a> NodeBuilder<'a> {
         if let Some(interval) = production {
             kernel = kernel.with_producer(Production::new(interval, switch.clone()));
         }
+        let mut reservoir = None;
+        if handlers {
+            let plugin = ReservoirPlugin::new();
+            let mut registry = Registry::new();
+            let config = PluginConfig::default();
+            BlockPlugin.register(&config, &mut registry).unwrap_or_else(|e| panic!("{e}"));
+            plugin.register(&config, &mut registry).unwrap_or_else(|e| panic!("{e}"));
+            // The ledger the reservoir checks against is in the chain's store.
+            kernel = kernel.with_handlers(registry, store.clone());
+            reservoir = Some(plugin.reservoir());
+        }
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let transports = vec![transport];
@@ -132,6 +155,7 @@ impl<'a> NodeBuilder<'a> {
             mode,
             producer: switch,
             link: NodeLink::new(requests_tx),
+            reservoir,
             shutdown,
         };
         net.push(node);
@@ -147,6 +171,7 @@ pub struct Node {
     mode: ModeCell,
     producer: ProducerSwitch,
     link: NodeLink,
+    reservoir: Option<Arc<Reservoir>>,
     shutdown: CancellationToken,
 }
 
@@ -209,6 +234,11 @@ impl Node {
     /// True if block `n` has the same digest on both nodes, for every `n` up to `height`.
     pub fn same_blocks(&self, other: &Node, height: u64) -> bool {
         (1..=height).all(|n| self.digest(n).is_some() && self.digest(n) == other.digest(n))
+    }
+
+    /// Its reservoir, when it runs the handlers ([`NodeBuilder::handlers`]).
+    pub fn reservoir(&self) -> Option<&Arc<Reservoir>> {
+        self.reservoir.as_ref()
     }
 
     /// Stops the node (kernel and transport).

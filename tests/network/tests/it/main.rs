@@ -16,4 +16,5 @@ mod adversaries;
 mod common;
 mod forks;
 mod replay;
+mod reservoir;
 mod sync;
