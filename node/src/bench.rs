@@ -144,13 +144,11 @@ pub async fn sync(options: SyncBenchOptions) -> Result<SyncBenchReport, BenchErr
     if peers == 0 {
         return Err(BenchError::InvalidOption("--peers 0: at least 1".into()));
     }
-    let compiled = match transport.as_str() {
-        "memory" => true,
-        "zmq" => cfg!(feature = "zmq"),
-        "libp2p" => cfg!(feature = "libp2p"),
-        _ => false,
-    };
-    if !compiled || !net::TRANSPORTS.contains(&transport.as_str()) {
+    let compiled =
+        [("memory", true), ("zmq", cfg!(feature = "zmq")), ("libp2p", cfg!(feature = "libp2p"))];
+    if !compiled.contains(&(transport.as_str(), true))
+        || !net::TRANSPORTS.contains(&transport.as_str())
+    {
         return Err(BenchError::UnsupportedTransport(transport));
     }
     drop(tokio::task::spawn_blocking(move || stores::open(store)).await??); // fail early
