@@ -7,7 +7,7 @@ setup:
 # A mixed test network on this machine: 6 nodes (2 ZeroMQ, 2 libp2p, 2 bridges) in ./testnet,
 # producing blocks, with a live table until Ctrl-C (docs/testnet.md). Run again to restart it.
 run: setup
-	cargo run --release -p peerd-node --bin peerd -- testnet up --dir ./testnet
+	cargo run --release -p peerd-node --no-default-features --features sled,zmq,libp2p --bin peerd -- testnet up --dir ./testnet
 
 # Run one node on the embedded defaults (dev chain, sled store, data in ./peerd-data).
 node: setup
