@@ -46,6 +46,29 @@ pub struct MixedSpec {
     pub block_interval: Duration,
 }
 
+impl MixedSpec {
+    /// Issue 6's network: 3 ZeroMQ-only, 3 libp2p-only and 2 bridge nodes, with `[sync]`
+    /// lowered for its size (2 registered upstreams and 2 agreeing votes instead of
+    /// bitmarkd's 5 and 3) and second-scale timers.
+    pub fn three_three_two(block_interval: Duration) -> Self {
+        Self {
+            zmq: 3,
+            libp2p: 3,
+            bridges: 2,
+            sync: SyncConfig {
+                min_upstreams: 2,
+                min_votes: 2,
+                cycle_interval: Duration::from_secs(1),
+                poll_interval: Duration::from_secs(1),
+                request_timeout: Duration::from_secs(10),
+                active_time: Duration::from_secs(10),
+                ..SyncConfig::default()
+            },
+            block_interval,
+        }
+    }
+}
+
 /// Which transports a node runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {

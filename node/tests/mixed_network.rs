@@ -12,27 +12,12 @@
 use std::time::Duration;
 
 use peerd_api::Chain;
-use peerd_node::connector::SyncConfig;
 use peerd_node::mixed::{MixedNet, MixedSpec, Role};
 
 const GUARD: Duration = Duration::from_secs(240);
 
 fn spec() -> MixedSpec {
-    MixedSpec {
-        zmq: 3,
-        libp2p: 3,
-        bridges: 2,
-        sync: SyncConfig {
-            min_upstreams: 2,
-            min_votes: 2,
-            cycle_interval: Duration::from_secs(1),
-            poll_interval: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(10),
-            active_time: Duration::from_secs(10),
-            ..SyncConfig::default()
-        },
-        block_interval: Duration::from_millis(1500),
-    }
+    MixedSpec::three_three_two(Duration::from_millis(1500))
 }
 
 fn summary(net: &MixedNet) -> String {

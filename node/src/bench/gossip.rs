@@ -12,7 +12,6 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use super::BenchError;
-use crate::connector::SyncConfig;
 use crate::mixed::{MixedNet, MixedSpec};
 
 /// The measured propagation.
@@ -57,21 +56,7 @@ pub async fn gossip(
     blocks: u64,
     block_interval: Duration,
 ) -> Result<GossipBenchReport, BenchError> {
-    let spec = MixedSpec {
-        zmq: 3,
-        libp2p: 3,
-        bridges: 2,
-        sync: SyncConfig {
-            min_upstreams: 2,
-            min_votes: 2,
-            cycle_interval: Duration::from_secs(1),
-            poll_interval: Duration::from_secs(1),
-            request_timeout: Duration::from_secs(10),
-            active_time: Duration::from_secs(10),
-            ..SyncConfig::default()
-        },
-        block_interval,
-    };
+    let spec = MixedSpec::three_three_two(block_interval);
     let net = MixedNet::start(&spec)?;
     let guard = Duration::from_secs(120) + block_interval * (blocks as u32) * 3;
     let start = Instant::now();
