@@ -46,11 +46,11 @@ impl Shell<'_> {
             metrics.inc("peerd_requests_served_total", &[("command", command), ("result", result)]);
         };
         let index = self.transports.iter().position(|t| t.name == transport).unwrap_or(0);
-        let me = self.registration(index);
         match request {
             Request::Gossip(item) => self.gossip(transport, peer, item, Some(reply)),
             Request::Register(them) if them.chain == self.kernel.chain.name() => {
                 served("R", &Response::Ack);
+                let me = self.registration(index);
                 let job = Job::Register { transport, registrant: them, me: me.clone(), reply };
                 let refused = self.links.dispatch.submit(&peerd_api::ItemKind::Peer, job);
                 if let Err(job) = refused {
@@ -60,12 +60,15 @@ impl Shell<'_> {
                 }
             }
             request => {
+                // Only a registration needs our identity (built per request: it is stamped).
+                let me = matches!(request, Request::Register(_)).then(|| self.registration(index));
                 let chain = self.kernel.chain.clone();
                 let mode = self.kernel.mode.get();
                 let version = self.kernel.version.clone();
                 let answer = move || {
                     let command = request.command().to_owned();
-                    let response = serve::answer(chain.as_ref(), mode, &version, &me, request);
+                    let response =
+                        serve::answer(chain.as_ref(), mode, &version, me.as_ref(), request);
                     served(&command, &response);
                     let _ = reply.send(response);
                 };

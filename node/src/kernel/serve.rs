@@ -7,15 +7,15 @@ const NOT_FOUND: &str = "block not found";
 
 /// The answer to one inbound request. Runs on a blocking thread (it reads the store).
 ///
-/// `R` is answered with this node's own registration: peer exchange belongs to the peer
-/// plugin, and a reply is needed for the requester to count us as registered (bitmarkd
-/// answers with a random third peer and fails when it knows none, spec §2.6).
-/// Gossip items are acknowledged; their dispatch to handlers is not done here.
+/// `R` for another chain gets bitmarkd's `incorrect chain`; otherwise it is answered with
+/// `me`, this node's registration (the kernel normally routes `R` to the peer handler, which
+/// introduces a third peer; see `kernel/inbound.rs`). Gossip items are acknowledged; their
+/// dispatch to handlers is not done here.
 pub(crate) fn answer(
     chain: &dyn Chain,
     mode: Mode,
     version: &str,
-    me: &Registration,
+    me: Option<&Registration>,
     request: Request,
 ) -> Response {
     let failed = |e: peerd_api::ChainError| Response::Error(e.to_string());
@@ -43,7 +43,10 @@ pub(crate) fn answer(
         Request::Register(them) if them.chain != chain.name() => {
             Response::Error("incorrect chain".into())
         }
-        Request::Register(_) => Response::Register(me.clone()),
+        Request::Register(_) => match me {
+            Some(me) => Response::Register(me.clone()),
+            None => Response::Error("registration unavailable".into()),
+        },
         Request::Gossip(_) => Response::Ack,
     }
 }
@@ -64,7 +67,7 @@ mod tests {
             listeners: Bytes::new(),
             timestamp: 9,
         };
-        let ask = |r| answer(&chain, Mode::Normal, "v1", &me, r);
+        let ask = |r| answer(&chain, Mode::Normal, "v1", Some(&me), r);
         assert_eq!(ask(Request::Height), Response::Height(5));
         assert_eq!(ask(Request::Digest(1)), Response::Digest(chain.genesis_digest()));
         assert_eq!(ask(Request::Digest(6)), Response::Error("block not found".into()));
