@@ -5,7 +5,8 @@
 //! display read these; nothing here blocks the kernel: a snapshot is built between two
 //! events of its loop, and counters are plain increments.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -133,18 +134,42 @@ pub struct CounterKey {
 /// - `peerd_gossip_dropped_total{transport, reason}`: pushes not queued (`queue_full`).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    counters: Mutex<BTreeMap<CounterKey, u64>>,
+    /// By a hash of name and labels, so that counting allocates only for a new label set.
+    counters: Mutex<HashMap<u64, Vec<(CounterKey, u64)>>>,
+}
+
+/// Hashes a counter's identity without building its key.
+fn counter_hash(name: &str, labels: &[(&'static str, &str)]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut hasher);
+    for (label, value) in labels {
+        label.hash(&mut hasher);
+        value.hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+impl CounterKey {
+    fn is(&self, name: &str, labels: &[(&'static str, &str)]) -> bool {
+        self.name == name
+            && self.labels.len() == labels.len()
+            && self.labels.iter().zip(labels).all(|((a, b), (c, d))| a == c && b == d)
+    }
 }
 
 impl Metrics {
     /// Adds `n` to a counter.
     pub fn add(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
-        let key = CounterKey {
-            name,
-            labels: labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-        };
+        let hash = counter_hash(name, labels);
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        *counters.entry(key).or_default() += n;
+        let bucket = counters.entry(hash).or_default();
+        match bucket.iter_mut().find(|(key, _)| key.is(name, labels)) {
+            Some((_, value)) => *value += n,
+            None => {
+                let labels = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+                bucket.push((CounterKey { name, labels }, n));
+            }
+        }
     }
 
     /// Adds one to a counter.
@@ -155,13 +180,16 @@ impl Metrics {
     /// Every counter, ordered by name then labels.
     pub fn counters(&self) -> Vec<(CounterKey, u64)> {
         let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        counters.iter().map(|(k, v)| (k.clone(), *v)).collect()
+        let mut all: Vec<(CounterKey, u64)> = counters.values().flatten().cloned().collect();
+        drop(counters);
+        all.sort();
+        all
     }
 
     /// The sum of a metric over all its label values.
     pub fn total(&self, name: &str) -> u64 {
         let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        counters.iter().filter(|(k, _)| k.name == name).map(|(_, v)| v).sum()
+        counters.values().flatten().filter(|(k, _)| k.name == name).map(|(_, v)| v).sum()
     }
 }
 

@@ -20,6 +20,14 @@ use super::serve;
 use super::shell::Shell;
 use crate::connector::Event;
 
+/// How an inbound request is answered.
+enum RequestKind {
+    /// From the chain's in-memory tip: on the kernel's thread.
+    Cheap,
+    /// From the store: on the blocking pool.
+    Store,
+}
+
 impl Shell<'_> {
     pub(super) async fn transport_event(&mut self, event: TransportEvent) {
         match event {
@@ -62,6 +70,10 @@ impl Shell<'_> {
             request => {
                 // Only a registration needs our identity (built per request: it is stamped).
                 let me = matches!(request, Request::Register(_)).then(|| self.registration(index));
+                let request_kind = match request {
+                    Request::Info | Request::Height => RequestKind::Cheap,
+                    _ => RequestKind::Store,
+                };
                 let chain = self.kernel.chain.clone();
                 let mode = self.kernel.mode.get();
                 let version = self.kernel.version.clone();
@@ -72,7 +84,10 @@ impl Shell<'_> {
                     served(&command, &response);
                     let _ = reply.send(response);
                 };
-                if self.kernel.inline {
+                // `I` and `N` read the tip, which the chain keeps in memory (the contract's
+                // fast calls): answered on the spot. `H` and `B` read the store.
+                let cheap = matches!(request_kind, RequestKind::Cheap);
+                if self.kernel.inline || cheap {
                     answer();
                 } else {
                     tokio::task::spawn_blocking(answer);
