@@ -48,7 +48,8 @@ pub trait Chain: Send + Sync + 'static {
     /// Digest of the genesis block (number 1, never stored).
     fn genesis_digest(&self) -> Digest;
 
-    /// Number of the highest stored block; 1 when only the genesis exists.
+    /// Number of the highest stored block; 1 when only the genesis exists. Must be cheap
+    /// (keep the tip in memory): the kernel calls it on its own loop, e.g. to answer `N`.
     fn height(&self) -> Result<u64, ChainError>;
 
     /// Digest of block `number`: the genesis digest for 0 and 1, `None` above the height.
