@@ -1,4 +1,5 @@
-//! `peerd testnet kill`, `restart`, `partition` and `heal` on a running 3-node network
+//! `peerd testnet kill`, `restart`, `partition` and `heal`, and `peerd db delete-down` then a
+//! resync, on a running 3-node network
 //! (one ZeroMQ node producing, one libp2p node, one bridge; sled stores, so chains survive
 //! restarts).
 
@@ -64,4 +65,16 @@ fn kill_restart_partition_and_heal() {
     assert_eq!(network(dir)["partition"], serde_json::json!([]));
     let healed = wait_until(dir, "level after heal", level(stuck + 3));
     assert!(healed.iter().all(|n| n.0 >= split[0].0), "the producer's chain won: {healed:?}");
+
+    // bitmarkd's operator rollback: stop node-3, delete its top blocks with the db tool,
+    // start it again; it resyncs the same chain from its peers.
+    let config = network(dir)["nodes"][2]["config"].as_str().unwrap().to_owned();
+    ok(&["testnet", "kill", "node-3", "--dir", dir]);
+    let floor = healed[2].0.unwrap() - 3;
+    let out = ok(&["--config", &config, "db", "delete-down", &floor.to_string()]);
+    assert!(out.contains(&(floor - 1).to_string()), "reports the new height: {out}");
+    ok(&["testnet", "restart", "node-3", "--dir", dir]);
+    let resynced =
+        wait_until(dir, "level after delete-down and restart", level(healed[0].0.unwrap()));
+    assert_eq!(resynced[2].1, resynced[0].1, "node-3 has the network's tip again");
 }
