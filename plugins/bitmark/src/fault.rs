@@ -143,12 +143,11 @@ pub enum Fault {
     WrongNetworkForPublicKey,
 }
 
+/// Every fault of a block's content is the sender's. (A block that does not follow the
+/// local tip is reported by the ledger as [`peerd_api::ChainError::OutOfSequence`] before
+/// any of these can arise.)
 impl From<Fault> for peerd_api::ChainError {
     fn from(fault: Fault) -> Self {
-        match fault {
-            // Not the sender's fault on its own: our chain may be elsewhere.
-            Fault::HeightOutOfSequence => peerd_api::ChainError::invalid(fault.to_string()),
-            _ => peerd_api::ChainError::invalid(fault.to_string()),
-        }
+        peerd_api::ChainError::invalid(fault.to_string())
     }
 }
