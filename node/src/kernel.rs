@@ -66,6 +66,10 @@ pub const MAX_BLOCK_TRANSACTIONS: usize = 1000;
 /// How long a stopping kernel waits for its handlers to save their state.
 pub const HANDLER_STOP_GRACE: Duration = Duration::from_secs(5);
 
+/// Transport events handled in one turn of the kernel's loop before it looks at its timers
+/// and other channels again.
+const EVENT_BURST: usize = 32;
+
 /// Node events buffered for each handler before a slow one misses some.
 const NODE_EVENT_BUFFER: usize = 4096;
 
@@ -259,16 +263,41 @@ impl Kernel {
             shell.set_mode(Mode::Normal);
         }
         shell.dial_statics().await;
+        // Futures that live across iterations: building them anew for every event (a timer
+        // entry, a cancellation waiter) costs more than handling a request.
+        let cancelled = shutdown.cancelled();
+        tokio::pin!(cancelled);
+        let wake = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(wake);
+        let mut armed: Option<Instant> = None;
         loop {
             let deadline = shell.connector.next_deadline();
+            if deadline != armed {
+                if let Some(at) = deadline {
+                    wake.as_mut().reset(at);
+                }
+                armed = deadline;
+            }
             tokio::select! {
                 biased;
-                () = shutdown.cancelled() => break,
+                () = &mut cancelled => break,
                 _ = tick.tick(), if !standalone => shell.feed(Event::Tick).await,
-                () = sleep_until(deadline) => shell.feed(Event::Wake).await,
+                () = &mut wake, if armed.is_some() => {
+                    armed = None;
+                    shell.feed(Event::Wake).await;
+                }
                 _ = next_tick(produce.as_mut()) => shell.produce().await,
                 event = events.recv() => match event {
-                    Some(event) => shell.transport_event(event).await,
+                    Some(event) => {
+                        shell.transport_event(event).await;
+                        // A burst of requests is handled without going round the loop.
+                        for _ in 0..EVENT_BURST {
+                            match events.try_recv() {
+                                Ok(event) => shell.transport_event(event).await,
+                                Err(_) => break,
+                            }
+                        }
+                    }
                     None => break,
                 },
                 Some(request) = relay_rx.recv() => shell.node_request(request).await,
@@ -280,13 +309,6 @@ impl Kernel {
             }
         }
         shell.stop().await;
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
