@@ -280,7 +280,8 @@ impl Started {
         let stored_at = Arc::new(Mutex::new(HashMap::new()));
         tokio::spawn(record(stamps, stored_at.clone()));
         let mut registry = Registry::new();
-        let block: Arc<dyn peerd_api::Handler> = Arc::new(peerd_handlers::block::BlockHandler);
+        let block: Arc<dyn peerd_api::Handler> =
+            Arc::new(peerd_handlers::block::BlockHandler::new());
         let _ = registry.add_handler(block);
         let mode = ModeCell::new(Mode::Resynchronise);
         let metrics = Arc::new(Metrics::default());

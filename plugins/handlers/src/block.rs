@@ -1,18 +1,26 @@
 //! The `block` handler: a gossiped block is stored only if it extends the local tip by one,
 //! and relayed when it was (spec §3.1: bitmarkd's `StoreIncoming` from the blockstore
 //! queue, then a re-broadcast). Blocks at or below the tip are known already: accepted
-//! without a relay, which is also what stops relay loops. A block further ahead means we
-//! are behind: the connector's sync fetches it, this handler does not.
+//! without a relay, which is also what stops relay loops.
+//!
+//! A block a little ahead (at most [`MAX_AHEAD`] above the tip) means we are one or a few
+//! blocks behind, usually because sync is fetching the missing ones right now. bitmarkd
+//! drops it; then a node that polls about as often as blocks are made stays one block
+//! behind for good, each gossiped block arriving just before the one under it. peerd holds
+//! up to [`MAX_HELD`] such blocks and stores each as soon as the block under it is stored
+//! (by sync or gossip), still only as an extension of the tip by one, and relays it then.
 //!
 //! The kernel only calls this handler in Normal mode (bitmarkd ignores gossiped blocks
 //! while resynchronising).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use peerd_api::{
-    ChainError, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind, Origin,
-    Outcome, Plugin, PluginConfig, PluginError, Registry,
+    ChainError, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind, NodeEvent,
+    Origin, Outcome, Plugin, PluginConfig, PluginError, Registry,
 };
 use serde::Deserialize;
 
@@ -22,9 +30,86 @@ pub const OUT_OF_SEQUENCE: &str = "height out of sequence";
 /// bitmarkd's text for an item with too few parameter frames.
 pub const MISSING_PARAMETERS: &str = "missing parameters";
 
+/// How far above the tip a gossiped block may be to be held for later.
+pub const MAX_AHEAD: u64 = 16;
+
+/// Most blocks held at once (the lowest numbers are kept).
+pub const MAX_HELD: usize = 16;
+
 /// Stores gossiped blocks that extend the tip.
 #[derive(Debug, Default)]
-pub struct BlockHandler;
+pub struct BlockHandler {
+    /// Blocks a little above the tip, by number.
+    held: Mutex<BTreeMap<u64, Bytes>>,
+}
+
+/// What to do with a gossiped block.
+enum Fit {
+    /// At or below the tip.
+    Known,
+    /// Stored now.
+    Stored,
+    /// A little ahead: held.
+    Ahead(u64),
+}
+
+/// Stores `block` if it extends the tip; says how it fits otherwise.
+fn store(ctx: &HandlerContext, block: &Bytes) -> Result<Fit, ChainError> {
+    let number = ctx.chain.meta(block)?.number;
+    let height = ctx.chain.height()?;
+    if number <= height {
+        Ok(Fit::Known)
+    } else if number == height + 1 {
+        ctx.chain.accept(block, DigestSource::Compute).map(|_| Fit::Stored)
+    } else if number <= height + MAX_AHEAD {
+        Ok(Fit::Ahead(number))
+    } else {
+        Err(ChainError::invalid(OUT_OF_SEQUENCE))
+    }
+}
+
+impl BlockHandler {
+    /// A handler holding no blocks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Numbers of the blocks held for later.
+    pub fn held(&self) -> Vec<u64> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner).keys().copied().collect()
+    }
+
+    fn hold(&self, number: u64, block: Bytes) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        held.insert(number, block);
+        while held.len() > MAX_HELD {
+            held.pop_last();
+        }
+    }
+
+    /// Block `number` was stored: the held block above it, if any, goes on the chain.
+    async fn stored(&self, ctx: &HandlerContext, number: u64) -> Result<(), HandlerError> {
+        let next = {
+            let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+            held.retain(|n, _| *n > number);
+            held.remove(&(number + 1))
+        };
+        let Some(block) = next else { return Ok(()) };
+        let (task_ctx, task_block) = (ctx.clone(), block.clone());
+        let stored = tokio::task::spawn_blocking(move || store(&task_ctx, &task_block))
+            .await
+            .map_err(|e| HandlerError::Internal(format!("block task failed: {e}")))?;
+        match stored {
+            // Its own stored event releases the next held block.
+            Ok(Fit::Stored) => {
+                ctx.node.broadcast(Item::new(ItemKind::Block, vec![block]));
+            }
+            Ok(_) => {}
+            Err(error) => tracing::debug!(number = number + 1, %error, "held block dropped"),
+        }
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl Handler for BlockHandler {
@@ -45,25 +130,31 @@ impl Handler for BlockHandler {
         let Some(block) = item.params.first().cloned() else {
             return Err(HandlerError::rejected(MISSING_PARAMETERS));
         };
-        let chain = ctx.chain.clone();
-        let stored = tokio::task::spawn_blocking(move || {
-            let number = chain.meta(&block)?.number;
-            let height = chain.height()?;
-            if number <= height {
-                return Ok(false);
-            }
-            if number != height + 1 {
-                return Err(ChainError::invalid(OUT_OF_SEQUENCE));
-            }
-            chain.accept(&block, DigestSource::Compute).map(|_| true)
-        })
-        .await
-        .map_err(|e| HandlerError::Internal(format!("block task failed: {e}")))?;
+        let task_ctx = ctx.clone();
+        let task_block = block.clone();
+        let stored = tokio::task::spawn_blocking(move || store(&task_ctx, &task_block))
+            .await
+            .map_err(|e| HandlerError::Internal(format!("block task failed: {e}")))?;
         match stored {
-            Ok(true) => Ok(Outcome::Relay),
-            Ok(false) => Ok(Outcome::Accepted),
+            Ok(Fit::Stored) => Ok(Outcome::Relay),
+            Ok(Fit::Known) => Ok(Outcome::Accepted),
+            Ok(Fit::Ahead(number)) => {
+                self.hold(number, block);
+                Ok(Outcome::Accepted)
+            }
             Err(ChainError::Invalid { fault }) => Err(HandlerError::Rejected(fault)),
             Err(other) => Err(HandlerError::Chain(other)),
+        }
+    }
+
+    async fn on_event(&self, ctx: &HandlerContext, event: &NodeEvent) -> Result<(), HandlerError> {
+        match event {
+            NodeEvent::BlockAccepted { number, .. } => self.stored(ctx, *number).await,
+            NodeEvent::BlocksDeleted { .. } => {
+                self.held.lock().unwrap_or_else(PoisonError::into_inner).clear();
+                Ok(())
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -84,6 +175,6 @@ impl Plugin for BlockPlugin {
 
     fn register(&self, config: &PluginConfig, registry: &mut Registry) -> Result<(), PluginError> {
         let _: BlockOptions = config.parse(self.name())?;
-        registry.add_handler(Arc::new(BlockHandler))
+        registry.add_handler(Arc::new(BlockHandler::new()))
     }
 }

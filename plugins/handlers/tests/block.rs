@@ -6,11 +6,12 @@ use std::sync::Arc;
 use peerd_api::bytes::Bytes;
 use peerd_api::{
     Chain, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind, Mode, ModeCell,
-    NodeLink, Origin, Outcome, TokioClock,
+    NodeEvent, NodeLink, NodeRequest, Origin, Outcome, TokioClock,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
-use peerd_handlers::block::{BlockHandler, MISSING_PARAMETERS, OUT_OF_SEQUENCE};
+use peerd_handlers::block::{BlockHandler, MAX_AHEAD, MISSING_PARAMETERS, OUT_OF_SEQUENCE};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const T0: u64 = 1_700_000_000;
@@ -31,17 +32,19 @@ fn produced(n: u64) -> Arc<BitmarkChain> {
     chain
 }
 
-fn context(chain: Arc<BitmarkChain>) -> HandlerContext {
+fn context(chain: Arc<BitmarkChain>) -> (HandlerContext, mpsc::Receiver<NodeRequest>) {
     let store = Arc::new(peerd_store_memory::Store::new());
-    HandlerContext {
+    let (tx, rx) = mpsc::channel(4);
+    let ctx = HandlerContext {
         chain,
         store,
         mode: ModeCell::new(Mode::Normal),
         clock: Arc::new(TokioClock::starting_at(T0)),
-        node: NodeLink::new(tokio::sync::mpsc::channel(4).0),
+        node: NodeLink::new(tx),
         identities: Arc::from(vec![]),
         shutdown: CancellationToken::new(),
-    }
+    };
+    (ctx, rx)
 }
 
 fn block_item(block: Bytes) -> Item {
@@ -63,13 +66,9 @@ fn rejected(result: Result<Outcome, HandlerError>) -> String {
 async fn stores_and_relays_only_the_block_that_extends_the_tip() {
     let source = produced(4);
     let local = dev_chain();
-    let ctx = context(local.clone());
-    let handler = BlockHandler;
+    let (ctx, _requests) = context(local.clone());
+    let handler = BlockHandler::new();
     let block = |n| block_item(source.block(n).unwrap().unwrap());
-
-    // Block 3 before block 2: we are behind, sync will fetch it.
-    assert_eq!(rejected(handler.handle(&ctx, &origin(), &block(3)).await), OUT_OF_SEQUENCE);
-    assert_eq!(local.height().unwrap(), 1);
 
     assert_eq!(handler.handle(&ctx, &origin(), &block(2)).await.unwrap(), Outcome::Relay);
     assert_eq!(local.height().unwrap(), 2);
@@ -79,14 +78,48 @@ async fn stores_and_relays_only_the_block_that_extends_the_tip() {
     assert_eq!(handler.handle(&ctx, &origin(), &block(2)).await.unwrap(), Outcome::Accepted);
     assert_eq!(handler.handle(&ctx, &origin(), &block(3)).await.unwrap(), Outcome::Relay);
     assert_eq!(local.height().unwrap(), 3);
+    assert!(handler.held().is_empty());
+}
+
+#[tokio::test]
+async fn a_block_slightly_ahead_waits_for_the_one_under_it() {
+    let source = produced(MAX_AHEAD + 3);
+    let local = dev_chain();
+    let (ctx, mut requests) = context(local.clone());
+    let handler = BlockHandler::new();
+    let block = |n| block_item(source.block(n).unwrap().unwrap());
+
+    // Block 3 before block 2 (sync is fetching 2): held, not stored, not relayed yet.
+    assert_eq!(handler.handle(&ctx, &origin(), &block(3)).await.unwrap(), Outcome::Accepted);
+    assert_eq!((local.height().unwrap(), handler.held()), (1, vec![3]));
+    // Far ahead: refused as bitmarkd does.
+    let far = block(MAX_AHEAD + 2);
+    assert_eq!(rejected(handler.handle(&ctx, &origin(), &far).await), OUT_OF_SEQUENCE);
+
+    // Block 2 arrives and is stored; its stored event releases block 3, which is relayed.
+    assert_eq!(handler.handle(&ctx, &origin(), &block(2)).await.unwrap(), Outcome::Relay);
+    let event = NodeEvent::BlockAccepted { number: 2, block: source.block(2).unwrap().unwrap() };
+    handler.on_event(&ctx, &event).await.unwrap();
+    assert_eq!(local.height().unwrap(), 3);
+    assert_eq!(local.digest(3).unwrap(), source.digest(3).unwrap());
+    match requests.try_recv().unwrap() {
+        NodeRequest::Broadcast(item) => assert_eq!(item, block(3)),
+        other => panic!("expected a broadcast, got {other:?}"),
+    }
+    assert!(handler.held().is_empty());
+
+    // A held block the chain moved past is dropped; a delete-down clears what is held.
+    handler.handle(&ctx, &origin(), &block(5)).await.unwrap();
+    handler.on_event(&ctx, &NodeEvent::BlocksDeleted { from: 3 }).await.unwrap();
+    assert!(handler.held().is_empty());
 }
 
 #[tokio::test]
 async fn invalid_blocks_are_rejected_and_nothing_is_stored() {
     let source = produced(2);
     let local = dev_chain();
-    let ctx = context(local.clone());
-    let handler = BlockHandler;
+    let (ctx, _requests) = context(local.clone());
+    let handler = BlockHandler::new();
 
     let empty = Item::new(ItemKind::Block, vec![]);
     assert_eq!(rejected(handler.handle(&ctx, &origin(), &empty).await), MISSING_PARAMETERS);
