@@ -10,8 +10,11 @@
 //!   resynchronising, spec §4.2) and queued for its handler; unknown kinds are
 //!   acknowledged and counted, as bitmarkd answers `[cmd, "A"]` to anything.
 
+use std::sync::Arc;
+
 use peerd_api::{
-    InboundRequest, Item, Mode, Origin, PeerId, Registration, Request, Response, TransportEvent,
+    InboundRequest, Item, Mode, Origin, PeerId, Registration, Request, Response, TransportCommand,
+    TransportEvent,
 };
 use tokio::sync::oneshot;
 
@@ -29,6 +32,23 @@ enum RequestKind {
 }
 
 impl Shell<'_> {
+    /// Hands every transport the kernel's read-only answers (see [`serve::KernelServer`]);
+    /// transports that can use them answer `I N H B` without the kernel's loop.
+    pub(super) fn offer_server(&self) {
+        if self.kernel.inline {
+            return; // simulations keep every request on the kernel's ordered path
+        }
+        let server = Arc::new(serve::KernelServer {
+            chain: self.kernel.chain.clone(),
+            mode: self.kernel.mode.clone(),
+            version: self.kernel.version.clone(),
+            metrics: self.links.metrics.clone(),
+        });
+        for transport in self.transports {
+            let _ = transport.commands.try_send(TransportCommand::Serve(server.clone()));
+        }
+    }
+
     pub(super) async fn transport_event(&mut self, event: TransportEvent) {
         match event {
             TransportEvent::Connected { peer, target } => self.connected(peer, target).await,

@@ -1,6 +1,52 @@
 //! Answers inbound peer requests (`I`, `N`, `H`, `B`, `R`) from the chain (spec §2).
 
-use peerd_api::{Chain, Mode, NodeInfo, Registration, Request, Response};
+use std::sync::Arc;
+
+use peerd_api::{Chain, Mode, ModeCell, NodeInfo, Registration, Request, Response, Server};
+
+use crate::status::Metrics;
+
+/// The kernel's read-only answers, handed to transports that answer `I N H B` on their own
+/// threads ([`peerd_api::TransportCommand::Serve`]).
+#[derive(Clone)]
+pub(crate) struct KernelServer {
+    pub(crate) chain: Arc<dyn Chain>,
+    pub(crate) mode: ModeCell,
+    pub(crate) version: String,
+    pub(crate) metrics: Arc<Metrics>,
+}
+
+impl std::fmt::Debug for KernelServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelServer").field("chain", &self.chain.name()).finish_non_exhaustive()
+    }
+}
+
+impl KernelServer {
+    fn serve(&self, request: &Request) -> Response {
+        let response =
+            answer(self.chain.as_ref(), self.mode.get(), &self.version, None, request.clone());
+        let result = if matches!(response, Response::Error(_)) { "error" } else { "ok" };
+        let labels = [("command", request.command()), ("result", result)];
+        self.metrics.inc("peerd_requests_served_total", &labels);
+        response
+    }
+}
+
+impl Server for KernelServer {
+    fn answer_now(&self, request: &Request) -> Option<Response> {
+        // The tip is in memory (`Chain::height` must be cheap).
+        matches!(request, Request::Info | Request::Height).then(|| self.serve(request))
+    }
+
+    fn answer_blocking(&self, request: &Request) -> Option<Response> {
+        let reads = matches!(
+            request,
+            Request::Info | Request::Height | Request::Digest(_) | Request::Block(_)
+        );
+        reads.then(|| self.serve(request))
+    }
+}
 
 /// bitmarkd's reply text for a missing block or digest.
 const NOT_FOUND: &str = "block not found";

@@ -196,7 +196,7 @@ pub use store::{
     StoreError, WriteBatch,
 };
 pub use transport::{
-    GossipMode, InboundRequest, RequestId, Transport, TransportCommand, TransportContext,
+    GossipMode, InboundRequest, RequestId, Server, Transport, TransportCommand, TransportContext,
     TransportError, TransportEvent, TransportHandle, CHANNEL_CAPACITY,
 };
 pub use wire::invalid_chain_text;

@@ -56,6 +56,21 @@ pub enum TransportCommand {
     Broadcast(Item),
     /// Close an outgoing connection.
     Disconnect(PeerId),
+    /// The kernel's read-only answers to `I N H B`, sent once at start. A transport may use
+    /// them to answer those requests on its own threads, without a round trip through the
+    /// kernel's loop; one that ignores this command sends them to the kernel as events.
+    Serve(Arc<dyn Server>),
+}
+
+/// Read-only answers a transport may give without the kernel (see [`TransportCommand::Serve`]).
+pub trait Server: Send + Sync + std::fmt::Debug + 'static {
+    /// The answer if it comes from memory (`I`, `N`): cheap enough for a socket thread.
+    fn answer_now(&self, request: &Request) -> Option<Response>;
+
+    /// The answer if it comes from the store (`H`, `B`; `I` and `N` too): it may block on a
+    /// read, so call it from a thread that may block, and let no slow read hold up other
+    /// requests. `None` for what only the kernel answers (`R`, gossip).
+    fn answer_blocking(&self, request: &Request) -> Option<Response>;
 }
 
 /// An inbound request the kernel must answer through `reply`.

@@ -142,6 +142,8 @@ impl Node {
             }
             TransportCommand::Broadcast(item) => self.broadcast(item),
             TransportCommand::Disconnect(peer) => self.disconnect(&peer),
+            // Requests go to the kernel as events (the swarm task would only add a hop).
+            TransportCommand::Serve(_) => {}
         }
     }
 

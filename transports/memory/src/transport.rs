@@ -226,6 +226,8 @@ impl Node {
             TransportCommand::Broadcast(item) => {
                 tracing::debug!(kind = %item.kind, "memory transport gossips per peer; broadcast ignored");
             }
+            // Requests go to the kernel as events: simulations keep one ordered path.
+            TransportCommand::Serve(_) => {}
             TransportCommand::Disconnect(peer) => {
                 if let Some(link) = self.connections.remove(&peer) {
                     link.cancel.cancel();

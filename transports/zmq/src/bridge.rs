@@ -65,6 +65,7 @@ pub(crate) enum ToThread {
     Disconnect(PeerId),
     Publish(Item),
     Request(Outgoing),
+    Serve(std::sync::Arc<dyn peerd_api::Server>),
 }
 
 fn fail(message: ToThread, error: TransportError) {
@@ -102,6 +103,7 @@ pub(crate) async fn commands(
             TransportCommand::Dial(target) => ToThread::Dial(target),
             TransportCommand::Disconnect(peer) => ToThread::Disconnect(peer),
             TransportCommand::Broadcast(item) => ToThread::Publish(item),
+            TransportCommand::Serve(server) => ToThread::Serve(server),
         };
         let permit = tokio::select! {
             biased;

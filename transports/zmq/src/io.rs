@@ -50,6 +50,8 @@ pub(crate) struct Io {
     pub(crate) stop: CancellationToken,
     pub(crate) last_publish: Instant,
     pub(crate) monitor_seq: u64,
+    /// The kernel's read-only answers and the threads that give the store-reading ones.
+    pub(crate) server: Option<(Arc<dyn peerd_api::Server>, crate::serve::Pool)>,
 }
 
 /// Which sockets a poll found ready.
@@ -168,6 +170,10 @@ impl Io {
                     }
                 }
                 ToThread::Publish(item) => self.publish(&item),
+                ToThread::Serve(server) => match crate::serve::Pool::start() {
+                    Ok(pool) => self.server = Some((server, pool)),
+                    Err(e) => tracing::warn!(error = %e, "zmq serving threads not started"),
+                },
             }
         }
     }

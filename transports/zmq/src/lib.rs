@@ -79,6 +79,7 @@ mod io;
 pub mod keys;
 mod listener;
 mod publish;
+mod serve;
 pub mod socket;
 mod transport;
 mod upstream;

@@ -8,10 +8,10 @@
 //! as libzmq's REP drops it.
 
 use bytes::Bytes;
-use peerd_api::{InboundRequest, TransportEvent, MAX_MESSAGE_BYTES};
+use peerd_api::{InboundRequest, Request, Response, TransportEvent, MAX_MESSAGE_BYTES};
 
 use crate::io::Io;
-use crate::wire::{decode_request, frames_size, Decoded};
+use crate::wire::{decode_request, encode_response, frames_size, Decoded};
 
 /// Requests read from one socket before the thread looks at its other sockets.
 const BATCH: usize = 64;
@@ -53,15 +53,41 @@ impl Io {
         match decode_request(&self.chain, body) {
             Decoded::Reply(reply) => self.send_reply(index, envelope, reply),
             Decoded::Forward { command, request } => {
-                let reply = self.answers.insert(index, envelope, command);
-                self.emit(TransportEvent::Inbound(InboundRequest {
-                    transport: crate::TRANSPORT_NAME.to_owned(),
-                    peer: None,
-                    request,
-                    reply,
-                }));
+                self.forward(index, envelope, command, request)
             }
         }
+    }
+
+    /// Answers a request from the kernel's [`peerd_api::Server`] when it can (`I`, `N` at
+    /// once; `H`, `B` on a serving thread), else sends it to the kernel.
+    fn forward(&mut self, index: usize, envelope: Vec<Vec<u8>>, command: Bytes, request: Request) {
+        if let Some((server, pool)) = &self.server {
+            if let Some(response) = server.answer_now(&request) {
+                let frames = encode_response(&command, response);
+                return self.send_reply(index, envelope, frames);
+            }
+            if crate::serve::reads_store(&request) {
+                let reply = self.answers.insert(index, envelope, command);
+                let job = crate::serve::Job { server: server.clone(), request, reply };
+                match pool.try_send(job) {
+                    Ok(()) => return,
+                    // The serving threads are saturated: the kernel answers this one.
+                    Err(job) => return self.hand_to_kernel(job.request, job.reply),
+                }
+            }
+        }
+        // R and gossip, or no server yet: the kernel's.
+        let reply = self.answers.insert(index, envelope, command);
+        self.hand_to_kernel(request, reply);
+    }
+
+    fn hand_to_kernel(&mut self, request: Request, reply: tokio::sync::oneshot::Sender<Response>) {
+        self.emit(TransportEvent::Inbound(InboundRequest {
+            transport: crate::TRANSPORT_NAME.to_owned(),
+            peer: None,
+            request,
+            reply,
+        }));
     }
 
     /// Sends a reply behind its envelope. A requester that is gone is skipped silently

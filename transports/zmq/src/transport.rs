@@ -177,6 +177,7 @@ impl Transport for ZmqTransport {
             stop: stop.clone(),
             last_publish: Instant::now(),
             monitor_seq: 0,
+            server: None,
         };
         let (done_tx, done) = tokio::sync::oneshot::channel::<()>();
         let (addrs, peers) = (listen_addrs.clone(), this.peers.clone());
