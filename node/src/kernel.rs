@@ -262,6 +262,7 @@ impl Kernel {
         if standalone {
             shell.set_mode(Mode::Normal);
         }
+        shell.offer_server();
         shell.dial_statics().await;
         // Futures that live across iterations: building them anew for every event (a timer
         // entry, a cancellation waiter) costs more than handling a request.
