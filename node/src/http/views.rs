@@ -166,7 +166,7 @@ impl From<&PeerStatus> for PeerView {
             peer: p.peer.to_string(),
             public_key: hex::encode(&p.key),
             listeners: hex::encode(&p.listeners),
-            addresses: addresses(&p.transport, &p.listeners),
+            addresses: addresses(&p.transport, &p.key, &p.listeners),
             direction: p.direction.to_owned(),
             kind: p.kind.to_owned(),
             registered: p.registered,
@@ -177,8 +177,17 @@ impl From<&PeerStatus> for PeerView {
 }
 
 /// Listeners decoded for the transports whose format the node knows.
-fn addresses(transport: &str, listeners: &[u8]) -> Vec<String> {
+#[cfg_attr(not(feature = "libp2p"), allow(unused_variables))]
+fn addresses(transport: &str, key: &[u8], listeners: &[u8]) -> Vec<String> {
     match transport {
+        #[cfg(feature = "libp2p")]
+        "libp2p" => {
+            use peerd_transport_libp2p::addrs::{decode_key, decode_listeners};
+            decode_key(key)
+                .and_then(|peer| decode_listeners(listeners, &peer))
+                .map(|addrs| addrs.iter().map(ToString::to_string).collect())
+                .unwrap_or_default()
+        }
         "zmq" => peerd_bitmark::address::unpack_list(listeners)
             .0
             .iter()
@@ -203,8 +212,20 @@ mod tests {
     #[test]
     fn zmq_listeners_are_decoded_to_socket_addresses() {
         let packed = hex::decode("0704d27f000001").unwrap();
-        assert_eq!(addresses("zmq", &packed), ["127.0.0.1:1234"]);
-        assert_eq!(addresses("memory", b"alpha"), ["alpha"]);
-        assert!(addresses("libp2p", b"\x81").is_empty());
+        assert_eq!(addresses("zmq", b"", &packed), ["127.0.0.1:1234"]);
+        assert_eq!(addresses("memory", b"", b"alpha"), ["alpha"]);
+        assert!(addresses("libp2p", b"", b"\x81").is_empty());
+    }
+
+    #[cfg(feature = "libp2p")]
+    #[test]
+    fn libp2p_listeners_are_decoded_to_multiaddrs() {
+        use peerd_transport_libp2p::libp2p::{identity::Keypair, Multiaddr};
+        let peer = Keypair::generate_ed25519().public().to_peer_id();
+        let addr: Multiaddr = "/ip4/127.0.0.1/tcp/4001".parse().unwrap();
+        let target = peerd_transport_libp2p::dial_target(&peer, std::slice::from_ref(&addr));
+        let shown = addresses("libp2p", &target.key, &target.listeners);
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(shown[0].starts_with("/ip4/127.0.0.1/tcp/4001"), "{shown:?}");
     }
 }
