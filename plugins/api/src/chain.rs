@@ -85,7 +85,8 @@ pub trait Chain: Send + Sync + 'static {
 
     /// As [`Chain::produce`], including as many of `transactions` (packed, verified by
     /// the reservoir) as the ledger still accepts, in order; the others are skipped.
-    /// The default ignores them.
+    /// The default ignores them, so a chain that wraps another (an observer, a test
+    /// adversary) must forward this method too, or its node produces empty blocks.
     fn produce_including(
         &self,
         now_unix: u64,
