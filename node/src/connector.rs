@@ -68,15 +68,28 @@ pub enum State {
 }
 
 /// The chain the last election chose.
+///
+/// The election is bitmarkd's (grouping by digest of our height, the tie rule and its
+/// quirk), but the sync target is not: bitmarkd syncs to the height of the winning group's
+/// *first voter*; peerd syncs to the highest height any member of the winning group claims,
+/// fetched from the members that claim it. With bitmarkd's rule two nodes that are each
+/// other's first voter and both behind never move, whatever the rest of their group
+/// offers (ARCHITECTURE.md, "Sync target"). A member that then cannot serve what it
+/// claimed is dropped from the session and excluded for `exclude_time`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Winner {
-    /// The winning upstream.
+    /// The group member the sync follows: the one claiming the highest height (the first in
+    /// voting order among equals). It is asked for the fork walk and the forgery checks.
     pub peer: PeerId,
-    /// Its cached remote height: the sync target.
+    /// The sync target: the highest height a member of the winning group claims.
     pub height: u64,
-    /// Its digest of our height (the winning group's key).
+    /// bitmarkd's elected voter: the first voter of the winning group.
+    pub voter: PeerId,
+    /// The elected voter's cached remote height (bitmarkd's sync target).
+    pub voter_height: u64,
+    /// The elected voter's digest of our height (the winning group's key).
     pub digest: Digest,
-    /// Our height its digest refers to.
+    /// Our height the elected voter's digest refers to.
     pub local_height: u64,
     /// Every voter of the winning group, in voting order (the fetch group).
     pub group: Vec<PeerId>,
@@ -127,6 +140,9 @@ pub struct Connector {
     walk: Option<ForkWalk>,
     deleting: Option<AfterDelete>,
     fetch: Option<Fetch>,
+    /// The fetch under way was started by an early election in Sampling
+    /// (`machine.rs`, `sample_now`); it returns to Sampling when done.
+    catching_up: bool,
 }
 
 impl Connector {
@@ -146,6 +162,7 @@ impl Connector {
             walk: None,
             deleting: None,
             fetch: None,
+            catching_up: false,
         }
     }
 
@@ -189,6 +206,17 @@ impl Connector {
         self.upstreams.all()
     }
 
+    /// Upstreams left out of elections and fetches, with the time each exclusion ends.
+    pub fn excluded(&self) -> Vec<(PeerId, Instant)> {
+        self.upstreams.exclusions().map(|(p, t)| (p.clone(), t)).collect()
+    }
+
+    /// The target of the fetch session under way (it can be lower than the winner's
+    /// height once members that claimed more have been dropped).
+    pub fn fetch_target(&self) -> Option<u64> {
+        self.fetch.as_ref().map(Fetch::target)
+    }
+
     /// Sets the configuration position of the static upstream `peer`: static upstreams
     /// vote in configuration order, as in bitmarkd, whatever order they register in. The
     /// shell calls this when a configured peer connects; unranked static upstreams vote
@@ -228,6 +256,7 @@ impl Connector {
     /// Handles one event at time `now` and returns what the shell must do, in order.
     pub fn on_event(&mut self, event: Event, now: Instant, local: &dyn LocalChain) -> Vec<Action> {
         let mut out = Vec::new();
+        self.upstreams.expire_exclusions(now);
         self.expire(now, local, &mut out);
         match event {
             Event::Tick => self.run(now, local, &mut out),
@@ -236,6 +265,9 @@ impl Connector {
             Event::Lost { peer } => self.on_lost(&peer, now, local, &mut out),
             Event::Polled { peer, remote_height, digest } => {
                 self.upstreams.polled(&peer, now, remote_height, digest);
+                if remote_height > local.height() {
+                    self.sample_now(now, local, &mut out);
+                }
             }
             Event::Response { id, result } => self.on_response(id, result, now, local, &mut out),
             Event::Applied { token, result } => {
@@ -243,7 +275,30 @@ impl Connector {
             }
             Event::DeletedDown { result } => self.on_deleted(result, now, local, &mut out),
         }
+        for action in &out {
+            if let Action::DropPeer { peer, .. } = action {
+                self.exclude(peer, now);
+            }
+        }
         out
+    }
+
+    /// Leaves `peer` out of elections and fetches for `exclude_time`, unless that would
+    /// leave fewer voters than an election needs: when most upstreams serve what this
+    /// node refuses, the fault is more likely this node's (a clock far off, say).
+    fn exclude(&mut self, peer: &PeerId, now: Instant) {
+        let others = self
+            .upstreams
+            .all()
+            .iter()
+            .filter(|u| u.registered && &u.peer != peer)
+            .filter(|u| !self.upstreams.is_excluded(&u.peer, now))
+            .count();
+        if others < self.config.min_votes {
+            tracing::warn!(%peer, others, "not excluding: too few other upstreams would be left");
+            return;
+        }
+        self.upstreams.exclude(peer, now + self.config.exclude_time);
     }
 
     /// Announces `mode` if it changed.

@@ -5,7 +5,7 @@
 //! Topology: every ZeroMQ node has every other ZeroMQ-speaking node (bridges included) as
 //! a configured peer on ZeroMQ; every libp2p node likewise on libp2p; a bridge has both.
 //! Node 0 is a ZeroMQ node and the producer; each node lists the producer first and the
-//! bridges next, as an election follows its first voter (spec §4.4). Each node runs the real kernel over a `dev`
+//! bridges next, the voting order `peerd testnet` writes. Each node runs the real kernel over a `dev`
 //! chain in a memory store with the `block` handler, so blocks spread by gossip (relayed
 //! by the bridges from one transport to the other) as well as by sync.
 
@@ -168,9 +168,8 @@ impl MixedNet {
         let producer = ProducerSwitch::new(true);
         let mut nodes = Vec::new();
         for (i, node) in started.into_iter().enumerate() {
-            // Voting order matters: an election's height is its first voter's (spec §4.4),
-            // so the producer comes first, then the bridges (a libp2p node's only way to
-            // the producer's side), then the rest.
+            // The voting order `peerd testnet` writes: the producer first, then the bridges
+            // (a libp2p node's only way to the producer's side), then the rest.
             let mut order: Vec<usize> = (0..targets.len()).filter(|j| *j != i).collect();
             order.sort_by_key(|j| (*j != 0, roles[*j] != Role::Bridge, *j));
             let statics = order

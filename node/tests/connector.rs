@@ -9,4 +9,5 @@ mod connector {
     pub(crate) mod harness;
     mod prop;
     mod states;
+    mod target;
 }

@@ -133,9 +133,8 @@ impl TransportConfig {
             }
             #[cfg(feature = "zmq")]
             TransportConfig::Zmq(c) => c.static_targets().map_err(transport_err)?,
-            // libp2p dials its bootstrap peers itself; they register like any upstream.
             #[cfg(feature = "libp2p")]
-            TransportConfig::Libp2p(_) => Vec::new(),
+            TransportConfig::Libp2p(c) => c.static_targets().map_err(transport_err)?,
             TransportConfig::NotCompiled(_) => {
                 let _ = transport_err;
                 Vec::new()

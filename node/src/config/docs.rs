@@ -95,6 +95,7 @@ pub(crate) const KEYS: &[Doc] = &[
     doc("sync.fetch_window", "Blocks requested at once across the upstreams of the winning chain."),
     doc("sync.max_buffered_bytes", "Upper bound on fetched but not yet applied block bytes held in memory."),
     doc("sync.fork_walk_batch", "Digests asked at once while walking down to a fork point."),
+    doc("sync.exclude_time", "Seconds an upstream that served an invalid block, claimed a height it could not serve or left a fork walk unanswered sits out elections and fetches."),
     doc("producer.enabled", "Build blocks on the local tip while in sync (dev and local chains only)."),
     doc("producer.interval", "Seconds between two produced blocks."),
     unset("http.listen", "Address of the HTTP API, e.g. \"127.0.0.1:2131\"; unset means no HTTP server.", "\"127.0.0.1:2131\""),

@@ -42,6 +42,10 @@ pub struct SyncConfig {
     pub max_buffered_bytes: usize,
     /// peerd only: digests asked at once while walking down to a fork point.
     pub fork_walk_batch: usize,
+    /// peerd only: how long an upstream that served an invalid block, claimed a height it
+    /// could not serve or left a fork walk unanswered is left out of elections and fetches.
+    #[serde(with = "humantime_secs")]
+    pub exclude_time: Duration,
 }
 
 impl Default for SyncConfig {
@@ -62,6 +66,7 @@ impl Default for SyncConfig {
             fetch_window: 256,
             max_buffered_bytes: 64 * 1024 * 1024,
             fork_walk_batch: 8,
+            exclude_time: Duration::from_secs(600),
         }
     }
 }

@@ -48,8 +48,11 @@ enum Pick {
     Peer(PeerId),
     /// Members can, but each has `MAX_PER_PEER` requests outstanding: wait for replies.
     Busy,
-    /// No member can (none has it, or each failed on it).
+    /// Members claim the block, but each failed on it.
     Nobody,
+    /// No member left claims a height this high; the highest claim is this (None: the
+    /// group is empty).
+    Unclaimed(Option<u64>),
 }
 
 /// A block request on the wire.
@@ -208,6 +211,13 @@ impl Fetch {
                         "no upstream of the group can serve block {number}"
                     ))
                 }
+                Pick::Unclaimed(None) => {
+                    return Progress::Failed("every upstream of the group left".into())
+                }
+                Pick::Unclaimed(Some(highest)) => {
+                    self.lower_target(highest, cfg);
+                    continue;
+                }
             };
             if !self.retry.remove(&number) {
                 self.next_new += 1;
@@ -239,13 +249,45 @@ impl Fetch {
             }
         }
         match best {
-            None => Pick::Nobody,
+            None => {
+                let claims = self.group.iter().filter_map(|p| ups.get(p)).filter(|u| u.registered);
+                match claims.map(|u| u.remote_height).max() {
+                    Some(highest) if highest >= number => Pick::Nobody,
+                    highest => Pick::Unclaimed(highest),
+                }
+            }
             Some((_, load)) if load >= MAX_PER_PEER => Pick::Busy,
             Some((i, _)) => {
                 self.round_robin = i + 1;
                 Pick::Peer(self.group[i].clone())
             }
         }
+    }
+
+    /// The members still in the group claim at most `highest`: the session ends there
+    /// (the member that claimed more was dropped, or lost). Fast sync keeps its pivot
+    /// distance below the new target.
+    fn lower_target(&mut self, highest: u64, cfg: &SyncConfig) {
+        tracing::info!(
+            from = self.target,
+            to = highest,
+            "the group claims less now; lowering the fetch target"
+        );
+        self.target = highest;
+        self.pivot = self.pivot.min(highest.saturating_sub(cfg.fast_sync_pivot));
+        self.retry.retain(|n| *n <= highest);
+        self.next_new = self.next_new.min(highest + 1);
+        let above: Vec<u64> = self.buffer.range(highest + 1..).map(|(n, _)| *n).collect();
+        for n in above {
+            if let Some((b, _)) = self.buffer.remove(&n) {
+                self.bytes -= b.len();
+            }
+        }
+    }
+
+    /// The fetch target (lowered when the members claiming the highest blocks leave).
+    pub(crate) fn target(&self) -> u64 {
+        self.target
     }
 
     fn progress(&self) -> Progress {
@@ -258,11 +300,13 @@ impl Fetch {
     }
 
     /// Handles the answer to one of this session's requests.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_response(
         &mut self,
         id: RequestId,
         result: Result<Response, TransportError>,
         local: &dyn LocalChain,
+        ups: &Upstreams,
         cfg: &SyncConfig,
         ids: &mut Ids,
         out: &mut Vec<Action>,
@@ -282,8 +326,22 @@ impl Fetch {
                 self.drop_peer(&peer, format!("served a block that is not block {number}"), out);
                 self.retry.insert(number);
             }
-            other => {
-                tracing::debug!(%peer, number, reply = ?other, "block request failed; retrying");
+            Ok(other) if ups.get(&peer).is_some_and(|u| u.remote_height >= number) => {
+                // It answered, but not with a block it still claims to have: drop it from
+                // the session (a liar about its height must not stall the fetch).
+                let claimed = ups.get(&peer).map_or(0, |u| u.remote_height);
+                let fault =
+                    format!("claimed height {claimed} but cannot serve block {number}: {other:?}");
+                self.drop_peer(&peer, fault, out);
+                self.retry.insert(number);
+            }
+            Ok(other) => {
+                tracing::debug!(%peer, number, reply = ?other, "block no longer claimed; retrying");
+                self.failed.entry(number).or_default().push(peer);
+                self.retry.insert(number);
+            }
+            Err(error) => {
+                tracing::debug!(%peer, number, %error, "block request failed; retrying");
                 self.failed.entry(number).or_default().push(peer);
                 self.retry.insert(number);
             }
@@ -322,7 +380,7 @@ impl Fetch {
 
     /// Puts a fetched block in the reorder buffer, within the byte budget.
     fn store(&mut self, number: u64, block: Bytes, peer: PeerId, cfg: &SyncConfig) {
-        if number < self.next_release || self.buffer.contains_key(&number) {
+        if number < self.next_release || number > self.target || self.buffer.contains_key(&number) {
             return;
         }
         let len = block.len();

@@ -23,8 +23,10 @@ pub(crate) enum Walk {
     Common(u64),
     /// No common block within the fork protection: refuse the fork.
     Refused,
-    /// A digest could not be read locally or remotely.
+    /// A local digest could not be read.
     Failed(String),
+    /// The peer answered with an error or not at all: it is at fault.
+    PeerFailed(String),
 }
 
 /// An ongoing fork-detection walk against one upstream.
@@ -101,7 +103,10 @@ impl ForkWalk {
             Ok(Response::Digest(d)) => {
                 self.remote.insert(number, d);
             }
-            other => return Walk::Failed(format!("digest of block {number}: {other:?}")),
+            Err(TransportError::NotConnected(_) | TransportError::Stopped) => {
+                return Walk::Failed(format!("digest of block {number}: connection lost"))
+            }
+            other => return Walk::PeerFailed(format!("digest of block {number}: {other:?}")),
         }
         while let Some(remote) = self.remote.get(&self.next_check) {
             let h = self.next_check;
@@ -118,7 +123,7 @@ impl ForkWalk {
     /// Fails the walk if a request is overdue.
     pub(crate) fn expire(&self, now: Instant) -> Walk {
         match self.asked.values().find(|(_, d)| *d <= now) {
-            Some((number, _)) => Walk::Failed(format!("digest of block {number} timed out")),
+            Some((number, _)) => Walk::PeerFailed(format!("digest of block {number} timed out")),
             None => Walk::Pending,
         }
     }

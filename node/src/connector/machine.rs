@@ -40,6 +40,7 @@ impl Connector {
                 false
             }
             State::HighestBlock => {
+                self.catching_up = false;
                 if !self.elect(now, local) {
                     self.state = State::Connecting;
                     return false;
@@ -59,12 +60,35 @@ impl Connector {
             State::ForkDetect => self.fork_detect(now, local, out),
             State::FetchBlocks => self.fetch_blocks(now, out),
             State::Rebuild => {
+                self.catching_up = false;
                 self.state = State::Sampling;
                 self.samples = 0;
                 self.set_mode(Mode::Normal, out);
                 false
             }
             State::Sampling => self.sampling(now, local),
+        }
+    }
+
+    /// In Sampling, an upstream reported a height above ours: elect now rather than at the
+    /// next tick, so that a node that joins between two blocks, or missed a gossiped
+    /// block, is level within a poll. A failed election here does not count towards the
+    /// sampling limit, and a completed fetch returns to Sampling (the other upstreams'
+    /// cached heights are still below ours then; an election in HighestBlock would fail
+    /// and send an in-sync node through Connecting and Resynchronise for nothing).
+    pub(super) fn sample_now(
+        &mut self,
+        now: Instant,
+        local: &dyn LocalChain,
+        out: &mut Vec<Action>,
+    ) {
+        if self.state != State::Sampling || self.deleting.is_some() {
+            return;
+        }
+        if self.elect(now, local) && self.has_better_chain(local.height(), local) {
+            self.state = State::ForkDetect;
+            self.catching_up = true;
+            self.run(now, local, out);
         }
     }
 
@@ -149,6 +173,14 @@ impl Connector {
         };
         match progress {
             Progress::Running => false,
+            Progress::Done if self.catching_up => {
+                // An early election's fetch: back to Sampling, where a failed election
+                // counts towards the sampling limit instead of forcing a resync.
+                self.fetch = None;
+                self.catching_up = false;
+                self.state = State::Sampling;
+                false
+            }
             Progress::Done => {
                 self.fetch = None;
                 self.state = State::HighestBlock;
@@ -178,13 +210,21 @@ impl Connector {
             ballot.vote((u.peer.clone(), u.local_height), u.remote_height, u.digest_of_local);
         }
         self.winner = match ballot.elect(|a, b| local.prefers(a, b)) {
-            Ok(e) if e.height > 0 && self.upstreams.is_registered(&e.voter.0) => Some(Winner {
-                peer: e.voter.0,
-                height: e.height,
-                digest: e.digest,
-                local_height: e.voter.1,
-                group: ballot.voters_of(&e.digest).into_iter().map(|(p, _)| p).collect(),
-            }),
+            Ok(e) if e.height > 0 && self.upstreams.is_registered(&e.voter.0) => {
+                let group: Vec<PeerId> =
+                    ballot.voters_of(&e.digest).into_iter().map(|(p, _)| p).collect();
+                let (peer, height) =
+                    self.highest_claim(&group).unwrap_or((e.voter.0.clone(), e.height));
+                Some(Winner {
+                    peer,
+                    height,
+                    voter: e.voter.0,
+                    voter_height: e.height,
+                    digest: e.digest,
+                    local_height: e.voter.1,
+                    group,
+                })
+            }
             Ok(_) => None,
             Err(err) => {
                 tracing::info!(%err, "election without winner");
@@ -192,6 +232,19 @@ impl Connector {
             }
         };
         self.winner.is_some()
+    }
+
+    /// The registered member of `group` claiming the highest height, the first in voting
+    /// order among equals, with that height.
+    fn highest_claim(&self, group: &[PeerId]) -> Option<(PeerId, u64)> {
+        let mut best: Option<(PeerId, u64)> = None;
+        for peer in group {
+            let Some(u) = self.upstreams.get(peer).filter(|u| u.registered) else { continue };
+            if best.as_ref().is_none_or(|(_, h)| u.remote_height > *h) {
+                best = Some((peer.clone(), u.remote_height));
+            }
+        }
+        best
     }
 
     /// bitmarkd's `hasBetterChain`.
@@ -242,7 +295,15 @@ impl Connector {
             let outcome = walk.on_reply(id, result, local);
             self.after_walk(outcome, now, local, out);
         } else if let Some(fetch) = self.fetch.as_mut().filter(|f| f.owns(id)) {
-            let progress = fetch.on_response(id, result, local, &self.config, &mut self.ids, out);
+            let progress = fetch.on_response(
+                id,
+                result,
+                local,
+                &self.upstreams,
+                &self.config,
+                &mut self.ids,
+                out,
+            );
             if self.drive(progress, now, out) {
                 self.run(now, local, out);
             }
@@ -286,7 +347,18 @@ impl Connector {
                 self.config.fork_protection
             )),
             Walk::Failed(reason) => self.walk_failed(reason),
+            Walk::PeerFailed(reason) => self.walk_peer_failed(reason, now),
         }
+    }
+
+    /// The walk's peer failed to answer: it sits out elections for `exclude_time`, so the
+    /// next election follows another member.
+    fn walk_peer_failed(&mut self, reason: String, now: Instant) {
+        if let Some(peer) = self.walk.as_ref().map(|w| w.peer().clone()) {
+            tracing::warn!(%peer, %reason, "fork walk peer failed; excluding it for a while");
+            self.exclude(&peer, now);
+        }
+        self.walk_failed(reason);
     }
 
     fn walk_failed(&mut self, reason: String) {
@@ -334,8 +406,8 @@ impl Connector {
 
     /// Expires overdue requests of the walk and the fetch.
     pub(super) fn expire(&mut self, now: Instant, local: &dyn LocalChain, out: &mut Vec<Action>) {
-        if let Some(Walk::Failed(reason)) = self.walk.as_ref().map(|w| w.expire(now)) {
-            self.walk_failed(reason);
+        if let Some(Walk::PeerFailed(reason)) = self.walk.as_ref().map(|w| w.expire(now)) {
+            self.walk_peer_failed(reason, now);
         }
         if let Some(fetch) = self.fetch.as_mut() {
             let progress = fetch.expire(now);

@@ -41,6 +41,10 @@ impl Upstream {
 pub(crate) struct Upstreams {
     list: Vec<Upstream>,
     ranks: HashMap<PeerId, usize>,
+    /// Upstreams left out of elections and fetches until the given time (they served an
+    /// invalid block, claimed a height they could not serve, or left a walk unanswered).
+    /// Kept across reconnects, so a misbehaving peer cannot clear it by reconnecting.
+    excluded: HashMap<PeerId, Instant>,
 }
 
 impl Upstreams {
@@ -135,13 +139,37 @@ impl Upstreams {
         self.list.iter().filter(|u| u.registered).count()
     }
 
-    /// Registered upstreams that answered within `active_time`: the voters.
+    /// Registered upstreams that answered within `active_time` and are not excluded: the
+    /// voters.
     pub(crate) fn voters(
         &self,
         now: Instant,
         active_time: Duration,
     ) -> impl Iterator<Item = &Upstream> {
-        self.list.iter().filter(move |u| u.registered && u.active(now, active_time))
+        self.list.iter().filter(move |u| {
+            u.registered && u.active(now, active_time) && !self.is_excluded(&u.peer, now)
+        })
+    }
+
+    /// Leaves `peer` out of elections and fetches until `until`.
+    pub(crate) fn exclude(&mut self, peer: &PeerId, until: Instant) {
+        let entry = self.excluded.entry(peer.clone()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    /// True if `peer` is excluded at `now`.
+    pub(crate) fn is_excluded(&self, peer: &PeerId, now: Instant) -> bool {
+        self.excluded.get(peer).is_some_and(|until| *until > now)
+    }
+
+    /// Forgets exclusions that ended before `now`.
+    pub(crate) fn expire_exclusions(&mut self, now: Instant) {
+        self.excluded.retain(|_, until| *until > now);
+    }
+
+    /// Excluded upstreams and when each exclusion ends.
+    pub(crate) fn exclusions(&self) -> impl Iterator<Item = (&PeerId, Instant)> {
+        self.excluded.iter().map(|(p, t)| (p, *t))
     }
 
     /// All upstreams in voting order.

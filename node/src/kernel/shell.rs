@@ -10,7 +10,7 @@ use peerd_api::{
     DialTarget, Item, Mode, NodeEvent, NodeRequest, PeerId, TransportCommand, TransportError,
     TransportHandle,
 };
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -22,6 +22,9 @@ use super::{upstream, Kernel};
 use crate::connector::{Action, ChainView, Connector, Event, State, UpstreamKind};
 use crate::status::Metrics;
 
+/// Shortest pause between two rounds of immediate polls ([`NodeRequest::Behind`]).
+const BEHIND_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One outgoing connection with a running upstream task.
 pub(super) struct Route {
     /// Index of its transport.
@@ -32,6 +35,8 @@ pub(super) struct Route {
     pub(super) push: mpsc::Sender<Item>,
     /// Stops its upstream task.
     pub(super) cancel: CancellationToken,
+    /// Makes its upstream task poll at once.
+    pub(super) poll_now: Arc<Notify>,
 }
 
 /// What the shell shares with the chain worker, handlers and upstream tasks.
@@ -60,6 +65,8 @@ pub(super) struct Shell<'a> {
     /// Recently relayed items (dedup).
     pub(super) recent: Recent,
     pub(super) started: Instant,
+    /// When upstreams were last asked to poll at once ([`NodeRequest::Behind`]).
+    polled_now: Option<Instant>,
     stop: CancellationToken,
 }
 
@@ -87,6 +94,7 @@ impl<'a> Shell<'a> {
             upstream_ids: Arc::new(AtomicU64::new(1 << 48)),
             recent: Recent::default(),
             started: Instant::now(),
+            polled_now: None,
             stop,
         }
     }
@@ -233,8 +241,27 @@ impl<'a> Shell<'a> {
                     self.close(&old).await;
                 }
             }
+            NodeRequest::Behind { height } => self.behind(height),
             NodeRequest::Broadcast(item) => self.broadcast(item, None),
             NodeRequest::BroadcastOn { transport, item } => self.broadcast(item, Some(&transport)),
+        }
+    }
+
+    /// A handler saw a block at `height` that does not connect: poll every upstream now
+    /// (at most once a second), so the connector sees the higher chain and fetches it.
+    fn behind(&mut self, height: u64) {
+        let now = Instant::now();
+        if self.polled_now.is_some_and(|at| now.saturating_duration_since(at) < BEHIND_PAUSE) {
+            return;
+        }
+        let local = self.kernel.chain.height().unwrap_or(1);
+        if height <= local + 1 {
+            return;
+        }
+        self.polled_now = Some(now);
+        tracing::info!(height, local, "gossip shows a higher chain; polling upstreams now");
+        for route in self.routes.values() {
+            route.poll_now.notify_one();
         }
     }
 
@@ -283,9 +310,16 @@ impl<'a> Shell<'a> {
         };
         let cancel = self.stop.child_token();
         let (push, pushes) = mpsc::channel(PUSH_QUEUE_SLOTS);
+        let poll_now = Arc::new(Notify::new());
         let transport = self.transports[index].name.clone();
         let key = target.key.clone();
-        let route = Route { transport: index, target, push, cancel: cancel.clone() };
+        let route = Route {
+            transport: index,
+            target,
+            push,
+            cancel: cancel.clone(),
+            poll_now: poll_now.clone(),
+        };
         self.routes.insert(peer.clone(), route);
         upstream::Upstream {
             peer,
@@ -296,6 +330,7 @@ impl<'a> Shell<'a> {
             events: self.links.event_tx.clone(),
             node_events: self.links.node_events.clone(),
             pushes,
+            poll_now,
             chain: self.kernel.chain.clone(),
             clock: self.kernel.clock.clone(),
             me: self.registration(index),

@@ -11,7 +11,7 @@ use peerd_api::{
     Chain, Clock, Item, NodeEvent, PeerId, Registration, Request, RequestId, Response,
     TransportCommand, TransportError,
 };
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -48,6 +48,8 @@ pub(crate) struct Upstream {
     pub(crate) node_events: broadcast::Sender<NodeEvent>,
     /// Gossip to push to this peer once registered.
     pub(crate) pushes: mpsc::Receiver<Item>,
+    /// Poll now, without waiting for the period ([`peerd_api::NodeRequest::Behind`]).
+    pub(crate) poll_now: Arc<Notify>,
     pub(crate) chain: Arc<dyn Chain>,
     pub(crate) clock: Arc<dyn Clock>,
     /// Our own registration on this transport (the timestamp is refreshed per send).
@@ -91,9 +93,11 @@ impl Upstream {
         let mut pushes = std::mem::replace(&mut self.pushes, mpsc::channel(1).1);
         loop {
             if registered {
+                let poll_now = self.poll_now.clone();
                 tokio::select! {
                     biased;
                     _ = ticks.tick() => {}
+                    () = poll_now.notified() => {}
                     Some(item) = pushes.recv() => {
                         self.push(item).await;
                         continue;

@@ -3,8 +3,9 @@
 //!
 //! Topology: two nodes peer when they share a transport, over ZeroMQ when they share both
 //! (two bridges), and never across the groups of a partition. Every node lists the peers
-//! nearest to a producer first: static upstreams vote in that order, and bitmarkd's
-//! election takes the result height from the first voter of the winning group.
+//! nearest to a producer first: static upstreams vote in that order (bitmarkd's election
+//! takes its result from the first voter of the winning group; peerd syncs to the highest
+//! height the group claims, so the order no longer decides whether a node moves).
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;

@@ -17,6 +17,8 @@ pub(crate) struct Peer {
     pub(crate) chain: ToyChain,
     /// A mute peer never answers requests (they time out).
     pub(crate) mute: bool,
+    /// The height it claims in polls, if not its chain's (a liar).
+    pub(crate) claim: Option<u64>,
 }
 
 /// The connector, its local chain, its peers and everything it asked for.
@@ -60,7 +62,7 @@ impl Net {
 
     /// Registers a static peer serving `chain`.
     pub(crate) fn add(&mut self, name: &str, chain: ToyChain) {
-        self.peers.insert(id(name), Peer { chain, mute: false });
+        self.peers.insert(id(name), Peer { chain, mute: false, claim: None });
         self.feed(Event::Registered { peer: id(name), kind: UpstreamKind::Static });
     }
 
@@ -70,7 +72,7 @@ impl Net {
         let names: Vec<PeerId> = self.peers.keys().cloned().collect();
         for peer in names {
             let chain = &self.peers[&peer].chain;
-            let remote_height = chain.height().unwrap();
+            let remote_height = self.peers[&peer].claim.unwrap_or_else(|| chain.height().unwrap());
             let digest = chain.digest(local_height).unwrap().map(|d| (local_height, d));
             self.feed(Event::Polled { peer, remote_height, digest });
         }

@@ -68,6 +68,16 @@ pub(crate) fn status(dir: &str) -> serde_json::Value {
 /// Polls `testnet status --json` until `done` holds for the (height, tip) of every node;
 /// fails once the highest node has grown by [`BLOCK_BOUND`] blocks. Returns the last answer.
 pub(crate) fn wait_until(dir: &str, what: &str, done: impl Fn(&[Seen]) -> bool) -> Vec<Seen> {
+    wait_within(dir, what, BLOCK_BOUND, done)
+}
+
+/// As [`wait_until`], failing once the highest node has grown by `blocks` blocks.
+pub(crate) fn wait_within(
+    dir: &str,
+    what: &str,
+    blocks: u64,
+    done: impl Fn(&[Seen]) -> bool,
+) -> Vec<Seen> {
     let started = Instant::now();
     let mut start_height = None;
     loop {
@@ -83,10 +93,7 @@ pub(crate) fn wait_until(dir: &str, what: &str, done: impl Fn(&[Seen]) -> bool) 
         }
         let highest = nodes.iter().filter_map(|n| n.0).max().unwrap_or(0);
         let start = *start_height.get_or_insert(highest);
-        assert!(
-            highest <= start + BLOCK_BOUND,
-            "{what}: not within {BLOCK_BOUND} blocks: {status:#}"
-        );
+        assert!(highest <= start + blocks, "{what}: not within {blocks} blocks: {status:#}");
         assert!(started.elapsed() < GUARD, "{what}: safety guard: {status:#}");
         std::thread::sleep(Duration::from_millis(250));
     }

@@ -113,6 +113,14 @@ pub enum NodeRequest {
         /// The expired peer's key.
         key: Bytes,
     },
+    /// Evidence that the network is ahead: a gossiped block numbered `height` cannot be
+    /// stored because blocks under it are missing. The kernel polls its upstreams at once
+    /// (at most once a second), so that the connector fetches the missing range from the
+    /// members of the winning group instead of waiting for the next poll.
+    Behind {
+        /// The number of the block that could not be stored.
+        height: u64,
+    },
 }
 
 /// The handle a handler uses to ask things of the kernel. Bounded: requests are dropped
@@ -141,6 +149,11 @@ impl NodeLink {
     /// Asks the kernel to broadcast an item on one transport.
     pub fn broadcast_on(&self, transport: &str, item: Item) -> bool {
         self.send(NodeRequest::BroadcastOn { transport: transport.to_owned(), item })
+    }
+
+    /// Tells the kernel that the network is at least at `height` ([`NodeRequest::Behind`]).
+    pub fn behind(&self, height: u64) -> bool {
+        self.send(NodeRequest::Behind { height })
     }
 }
 

@@ -10,11 +10,19 @@
 //! up to [`MAX_HELD`] such blocks and stores each as soon as the block under it is stored
 //! (by sync or gossip), still only as an extension of the tip by one, and relays it then.
 //!
+//! A held block whose predecessor has not arrived within [`HOLD_PATIENCE`] means the
+//! missing blocks are not on their way (the gossip that carried them was lost, for example
+//! before a new node joined the gossipsub mesh): the handler tells the kernel
+//! ([`peerd_api::NodeRequest::Behind`]), which polls its upstreams at once so that the
+//! connector fetches the missing range, instead of holding blocks until they are too far
+//! ahead to keep.
+//!
 //! The kernel only calls this handler in Normal mode (bitmarkd ignores gossiped blocks
 //! while resynchronising).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -23,6 +31,7 @@ use peerd_api::{
     Origin, Outcome, Plugin, PluginConfig, PluginError, Registry,
 };
 use serde::Deserialize;
+use tokio::time::Instant;
 
 /// bitmarkd's text for a block that does not follow the tip.
 pub const OUT_OF_SEQUENCE: &str = "height out of sequence";
@@ -36,11 +45,15 @@ pub const MAX_AHEAD: u64 = 16;
 /// Most blocks held at once (the lowest numbers are kept).
 pub const MAX_HELD: usize = 16;
 
+/// How long a held block waits for the block under it before the handler reports that the
+/// node is behind.
+pub const HOLD_PATIENCE: Duration = Duration::from_secs(1);
+
 /// Stores gossiped blocks that extend the tip.
 #[derive(Debug, Default)]
 pub struct BlockHandler {
-    /// Blocks a little above the tip, by number.
-    held: Mutex<BTreeMap<u64, Bytes>>,
+    /// Blocks a little above the tip, by number, with when each was first held.
+    held: Mutex<BTreeMap<u64, (Bytes, Instant)>>,
 }
 
 /// What to do with a gossiped block.
@@ -81,10 +94,18 @@ impl BlockHandler {
 
     fn hold(&self, number: u64, block: Bytes) {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        held.insert(number, block);
+        held.entry(number).or_insert((block, Instant::now()));
         while held.len() > MAX_HELD {
             held.pop_last();
         }
+    }
+
+    /// The highest held block number if some block has been held for [`HOLD_PATIENCE`].
+    fn stale(&self, now: Instant) -> Option<u64> {
+        let held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let waited =
+            held.values().any(|(_, since)| now.saturating_duration_since(*since) >= HOLD_PATIENCE);
+        waited.then(|| held.keys().next_back().copied()).flatten()
     }
 
     /// Block `number` was stored: the held block above it, if any, goes on the chain.
@@ -92,7 +113,7 @@ impl BlockHandler {
         let next = {
             let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
             held.retain(|n, _| *n > number);
-            held.remove(&(number + 1))
+            held.remove(&(number + 1)).map(|(block, _)| block)
         };
         let Some(block) = next else { return Ok(()) };
         let (task_ctx, task_block) = (ctx.clone(), block.clone());
@@ -155,6 +176,21 @@ impl Handler for BlockHandler {
                 Ok(())
             }
             _ => Ok(()),
+        }
+    }
+
+    async fn run(&self, ctx: HandlerContext) -> Result<(), HandlerError> {
+        let mut ticks = tokio::time::interval(HOLD_PATIENCE / 2);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = ctx.shutdown.cancelled() => return Ok(()),
+                _ = ticks.tick() => {}
+            }
+            if let Some(height) = self.stale(Instant::now()) {
+                tracing::debug!(height, "held gossip block does not connect; asking for a fetch");
+                ctx.node.behind(height);
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ mod template;
 
 use std::time::Duration;
 
-use peerd_api::Mode;
+use peerd_api::{Mode, TokioClock};
 use peerd_transport_memory::MemoryNet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -63,6 +63,9 @@ pub struct TestNet {
     seed: u64,
     rng: StdRng,
     memory: MemoryNet,
+    /// The one wall clock of the network: a node started late reads the same time as
+    /// the others (a clock of its own would lag, and blocks would look future-dated).
+    clock: TokioClock,
     nodes: Vec<Node>,
 }
 
@@ -102,7 +105,8 @@ impl TestNet {
             .try_init();
         let mut rng = StdRng::seed_from_u64(seed);
         let memory = MemoryNet::new(rng.gen());
-        Self { scenario: scenario.to_owned(), seed, rng, memory, nodes: Vec::new() }
+        let clock = TokioClock::starting_at(CLOCK_START);
+        Self { scenario: scenario.to_owned(), seed, rng, memory, clock, nodes: Vec::new() }
     }
 
     /// The seed of this run.
@@ -113,6 +117,11 @@ impl TestNet {
     /// The scenario's generator (derived from the seed), for its own random choices.
     pub fn rng(&mut self) -> &mut StdRng {
         &mut self.rng
+    }
+
+    /// The network's wall clock, shared by every node.
+    pub fn clock(&self) -> TokioClock {
+        self.clock
     }
 
     /// The underlying memory network: faults, partitions, kills.

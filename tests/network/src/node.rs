@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use peerd_api::{
     Chain, Digest, Mode, ModeCell, NodeLink, NodeRequest, Plugin, PluginConfig, Registry,
-    TokioClock, Transport, TransportContext, CHANNEL_CAPACITY,
+    Transport, TransportContext, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::adversary::{DeleteWatch, Forger};
-use crate::template::{Template, CLOCK_START};
+use crate::template::Template;
 use crate::TestNet;
 
 /// Describes a node before it starts. Defaults: an empty chain (genesis only), no peers,
@@ -97,7 +97,7 @@ impl<'a> NodeBuilder<'a> {
     pub fn start(self) -> &'a Node {
         let Self { net, name, seed, store, statics, sync, production, forge, handlers } = self;
         let store = store.unwrap_or_default();
-        let clock = Arc::new(TokioClock::starting_at(CLOCK_START));
+        let clock = Arc::new(net.clock());
         let chain = BitmarkChain::open(store.clone(), ChainParams::DEV, clock.clone())
             .unwrap_or_else(|e| panic!("{name}: open chain: {e}"));
         let chain = Arc::new(chain);

@@ -111,6 +111,20 @@ fn parse_bootstrap(value: &str) -> Result<(PeerId, Multiaddr), TransportError> {
 }
 
 impl Config {
+    /// The bootstrap peers as dial targets, in configuration order: the kernel dials them
+    /// and they are its static upstreams, which vote first in this order (as ZeroMQ's
+    /// configured peers do).
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Config`] for a malformed entry.
+    pub fn static_targets(&self) -> Result<Vec<peerd_api::DialTarget>, TransportError> {
+        self.bootstrap
+            .iter()
+            .map(|v| parse_bootstrap(v).map(|(peer, addr)| crate::dial_target(&peer, &[addr])))
+            .collect()
+    }
+
     /// Checks the entry and turns it into the transport's settings (the identity aside).
     fn settings(&self) -> Result<Settings, TransportError> {
         let listen = match &self.listen {

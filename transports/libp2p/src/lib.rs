@@ -21,8 +21,9 @@
 //!
 //! ## Behaviour the kernel relies on
 //!
-//! - Only peers the kernel dialled (or the configured bootstrap peers) are reported as
-//!   `Connected`/`Disconnected`, and they are redialled after a loss (0.5 s, doubling up to
+//! - Only peers the kernel dialled are reported as `Connected`/`Disconnected` (the
+//!   configured bootstrap peers are the kernel's static upstreams,
+//!   [`Config::static_targets`]), and they are redialled after a loss (0.5 s, doubling up to
 //!   30 s). Requests to them run one at a time, the rest queued in order
 //!   ([`Config::queue_limit`]); the timeout is [`Config::request_timeout_secs`].
 //! - Inbound requests are checked (CBOR, chain, size) before the kernel sees them; a dropped

@@ -76,9 +76,10 @@ impl Node {
         for addr in early {
             self.emit(TransportEvent::Listening(Addr::new(addr.to_string()))).await;
         }
+        // The kernel dials the bootstrap peers (its static upstreams, in configuration
+        // order); here they only seed the DHT.
         for (peer, addr) in self.settings.bootstrap.clone() {
-            self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
-            self.dial_peer(peer, vec![addr]).await;
+            self.swarm.behaviour_mut().kad.add_address(&peer, addr);
         }
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

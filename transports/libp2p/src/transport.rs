@@ -95,7 +95,8 @@ impl Libp2pTransport {
         self
     }
 
-    /// Dial these peers as upstreams at start and seed the DHT with them.
+    /// Seed the DHT with these peers. The kernel dials them: they are its static
+    /// upstreams ([`crate::Config::static_targets`]).
     pub fn bootstrap(mut self, peers: Vec<(PeerId, Multiaddr)>) -> Self {
         self.settings.bootstrap = peers;
         self

@@ -1,9 +1,10 @@
 //! The in-process network: who listens, who can reach whom, and what happens to each message.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use peerd_api::{DialTarget, PeerId};
+use peerd_api::{DialTarget, Item, ItemKind, PeerId};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tokio::sync::{mpsc, watch};
@@ -43,7 +44,18 @@ struct State {
     groups: Option<HashMap<String, usize>>,
     faults: Faults,
     links: HashMap<(String, String), Faults>,
+    /// Gossip items to be lost on their way to a node, by receiver and kind.
+    gossip_losses: HashMap<(String, ItemKind), GossipLoss>,
     stats: NetStats,
+}
+
+/// What [`MemoryNet::lose_gossip`] still has to lose for one receiver and kind.
+#[derive(Debug, Default)]
+struct GossipLoss {
+    /// Distinct items still to lose.
+    left: u64,
+    /// The items chosen (hashes of their parameters): every copy of them is lost.
+    chosen: HashSet<u64>,
 }
 
 #[derive(Debug)]
@@ -65,6 +77,9 @@ pub struct NetStats {
     pub duplicated: u64,
     /// Messages the receiver refused, such as one above `MAX_MESSAGE_BYTES`.
     pub refused: u64,
+    /// Gossip deliveries lost by [`MemoryNet::lose_gossip`] (acknowledged, never handed
+    /// over; every copy of a chosen item counts).
+    pub gossip_lost: u64,
 }
 
 impl MemoryNet {
@@ -78,6 +93,7 @@ impl MemoryNet {
             groups: None,
             faults: Faults::NONE,
             links: HashMap::new(),
+            gossip_losses: HashMap::new(),
             stats: NetStats::default(),
         };
         let (topology, _) = watch::channel(0);
@@ -138,6 +154,37 @@ impl MemoryNet {
             .collect();
         self.lock().groups = Some(map);
         self.bump();
+    }
+
+    /// Loses the next `count` distinct gossip items of `kind` sent to the node `to`, every
+    /// copy of them, from anyone: the sender gets its acknowledgement, as if the item had
+    /// been lost after it left (a gossipsub mesh that had not formed yet, say), and the
+    /// node never sees them. Adds to a loss still pending.
+    pub fn lose_gossip(&self, to: &str, kind: ItemKind, count: u64) {
+        self.lock().gossip_losses.entry((to.to_owned(), kind)).or_default().left += count;
+    }
+
+    /// True if `item` on its way to `to` is to be lost (and counts it).
+    pub(crate) fn take_gossip_loss(&self, to: &str, item: &Item) -> bool {
+        let mut state = self.lock();
+        let key = (to.to_owned(), item.kind.clone());
+        let Some(loss) = state.gossip_losses.get_mut(&key) else { return false };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        item.params.hash(&mut hasher);
+        let hash = hasher.finish();
+        let lose = if loss.chosen.contains(&hash) {
+            true
+        } else if loss.left > 0 {
+            loss.left -= 1;
+            loss.chosen.insert(hash);
+            true
+        } else {
+            false
+        };
+        if lose {
+            state.stats.gossip_lost += 1;
+        }
+        lose
     }
 
     /// Ends a partition; connections across the former groups come back.

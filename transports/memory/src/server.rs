@@ -1,6 +1,8 @@
 //! The listening side: checks inbound requests and hands them to the kernel.
 
-use peerd_api::{CancellationToken, InboundRequest, Response, TransportEvent, MAX_MESSAGE_BYTES};
+use peerd_api::{
+    CancellationToken, InboundRequest, Request, Response, TransportEvent, MAX_MESSAGE_BYTES,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -61,6 +63,13 @@ impl Server {
             self.answer(&from, reply_to, seq, response);
             return true;
         }
+        if let Request::Gossip(item) = &request {
+            if self.net.take_gossip_loss(&self.name, item) {
+                tracing::debug!(from, kind = %item.kind, "memory net lost a gossip item");
+                self.answer(&from, reply_to, seq, Response::Ack);
+                return true;
+            }
+        }
         let (slot, answer) = oneshot::channel();
         let peer = MemoryNet::peer_id(&from);
         let inbound = InboundRequest {
@@ -108,7 +117,7 @@ fn send_reply(
 
 #[cfg(test)]
 mod tests {
-    use peerd_api::{Request, CHANNEL_CAPACITY};
+    use peerd_api::CHANNEL_CAPACITY;
     use peerd_testkit::transport::within;
 
     use super::*;

@@ -108,7 +108,7 @@ async fn six_nodes_sync_a_dev_chain_over_zmq() {
         }
         let chain = Arc::new(chain);
         let mode = ModeCell::new(Mode::Stopped);
-        // The chain's holder first: an election's height is its first voter's (spec §4.4).
+        // The chain's holder first: it is the winning group's first voter (spec §4.4).
         let statics = (0..NODES).filter(|j| *j != i).map(|j| targets[j].clone()).collect();
         let mut kernel = Kernel::new(chain.clone(), sync.clone())
             .with_mode(mode.clone())

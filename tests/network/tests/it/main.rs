@@ -9,12 +9,14 @@
 //! - `adversaries`: (e) a lying minority loses the vote, (g) a forged block in fast sync is
 //!   detected and repaired.
 //! - `replay`: the same seed gives the same run, message for message.
+//! - `mixed`: the testnet's mixed topology converges after lost gossip (issue 12).
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod adversaries;
 mod common;
 mod forks;
+mod mixed;
 mod replay;
 mod reservoir;
 mod sync;

@@ -3,9 +3,9 @@
 //!
 //! These use bitmarkd's constants (5 registered upstreams, 3 agreeing votes): a node needs
 //! five peers, so the networks have six or more nodes (spec §4.7). Every node lists the
-//! node holding the chain first: static upstreams vote in configuration order and an
-//! election's height is its first voter's (spec §4.4), so a fresh node that listed a fresh
-//! peer first would follow that peer instead of the chain's holder.
+//! node holding the chain first: static upstreams vote in configuration order, so the
+//! holder is the winning group's first voter (spec §4.4); peerd would sync to the group's
+//! highest claim whatever the order.
 
 use std::time::Duration;
 

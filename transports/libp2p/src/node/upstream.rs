@@ -85,12 +85,6 @@ impl Node {
         self.dial_with(peer, addrs, target).await;
     }
 
-    /// Dials a peer known by address only (bootstrap).
-    pub(crate) async fn dial_peer(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
-        let target = crate::dial_target(&peer, &addrs);
-        self.dial_with(peer, addrs, target).await;
-    }
-
     async fn dial_with(&mut self, peer: PeerId, addrs: Vec<Multiaddr>, target: DialTarget) {
         if peer == *self.swarm.local_peer_id() {
             return tracing::warn!(%peer, "libp2p transport does not dial itself");
