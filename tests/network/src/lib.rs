@@ -1,7 +1,7 @@
 //! # peerd-network-tests — simulated peerd networks
 //!
 //! A [`TestNet`] runs many complete nodes in one process: each is the real kernel
-//! (`peerd_node::kernel::Kernel`) over the real dev chain ([`BitmarkChain`] on
+//! (`peerd_kernel::Kernel`) over the real dev chain ([`BitmarkChain`] on
 //! `ChainParams::DEV`, SHA3 digests, no proof of work) in its own memory store, talking
 //! through one [`MemoryNet`]. Tests run on a current-thread runtime in paused tokio time,
 //! with the chain called inline ([`Kernel::with_inline_chain`]), so simulated minutes cost
@@ -47,9 +47,9 @@ pub use template::{copy_store, Template, CHAIN_START, CLOCK_START};
 #[doc(no_inline)]
 pub use peerd_bitmark::bitmark_chain::BitmarkChain;
 #[doc(no_inline)]
-pub use peerd_node::connector::SyncConfig;
+pub use peerd_kernel::connector::SyncConfig;
 #[doc(no_inline)]
-pub use peerd_node::kernel::Kernel;
+pub use peerd_kernel::Kernel;
 
 /// How often [`TestNet::wait_until`] checks its condition, in simulated time.
 pub const WAIT_STEP: Duration = Duration::from_millis(100);

@@ -12,8 +12,8 @@ use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
 use peerd_handlers::block::BlockPlugin;
 use peerd_handlers::{Reservoir, ReservoirPlugin};
-use peerd_node::connector::SyncConfig;
-use peerd_node::kernel::{Kernel, ProducerSwitch, Production};
+use peerd_kernel::connector::SyncConfig;
+use peerd_kernel::{Kernel, ProducerSwitch, Production};
 use peerd_transport_memory::MemoryNet;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -145,7 +145,9 @@ impl<'a> NodeBuilder<'a> {
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let transports = vec![transport];
-            kernel.run(&transports, &mut events, &stop).await;
+            if let Err(error) = kernel.run(&transports, &mut events, &stop).await {
+                tracing::warn!(%error, "kernel stopped");
+            }
             stop.cancel();
         });
         let node = Node {

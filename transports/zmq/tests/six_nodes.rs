@@ -19,8 +19,8 @@ use peerd_api::{
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
-use peerd_node::connector::SyncConfig;
-use peerd_node::kernel::{Kernel, ProducerSwitch, Production};
+use peerd_kernel::connector::SyncConfig;
+use peerd_kernel::{Kernel, ProducerSwitch, Production};
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::ZmqTransport;
 use tokio::sync::mpsc;
@@ -120,7 +120,7 @@ async fn six_nodes_sync_a_dev_chain_over_zmq() {
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let transports = vec![handle];
-            kernel.run(&transports, &mut events, &stop).await;
+            kernel.run(&transports, &mut events, &stop).await.unwrap();
         });
         nodes.push(Node { chain, mode });
     }

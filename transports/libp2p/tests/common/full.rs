@@ -9,8 +9,8 @@ use peerd_api::{
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
-use peerd_node::connector::SyncConfig;
-use peerd_node::kernel::Kernel;
+use peerd_kernel::connector::SyncConfig;
+use peerd_kernel::Kernel;
 use peerd_testkit::transport::GUARD;
 use peerd_transport_libp2p::libp2p::identity::Keypair;
 use tokio::sync::mpsc;
@@ -85,7 +85,7 @@ impl Full {
         let stop = shutdown.clone();
         tokio::spawn(async move {
             let transports = vec![handle];
-            kernel.run(&transports, &mut events, &stop).await;
+            kernel.run(&transports, &mut events, &stop).await.unwrap();
             stop.cancel();
         });
         Full { label: label.to_owned(), chain, mode, target, shutdown }

@@ -13,8 +13,8 @@ use peerd_api::{
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
-use peerd_node::connector::SyncConfig;
-use peerd_node::kernel::Kernel;
+use peerd_kernel::connector::SyncConfig;
+use peerd_kernel::Kernel;
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::socket::event;
 use peerd_transport_zmq::ZmqTransport;
@@ -88,7 +88,7 @@ pub fn serve(chain: Arc<dyn Chain>) -> Served {
     let stop = shutdown.clone();
     tokio::spawn(async move {
         let transports = vec![handle];
-        kernel.run(&transports, &mut events, &stop).await;
+        kernel.run(&transports, &mut events, &stop).await.unwrap();
     });
     Served { addr, keys, handle_listeners: listeners, shutdown }
 }

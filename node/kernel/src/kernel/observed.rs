@@ -1,0 +1,120 @@
+//! The chain as handlers and the kernel see it: every block stored and every delete-down,
+//! whichever path caused it (sync, gossip, local production), becomes a [`NodeEvent`] for
+//! the handlers (the reservoir drops confirmed transactions, for example).
+
+use std::sync::Arc;
+
+use peerd_api::bytes::Bytes;
+use peerd_api::{Accepted, BlockMeta, Chain, ChainError, Digest, DigestSource, NodeEvent};
+use tokio::sync::broadcast;
+
+/// Delegates to the chain and reports changes on a broadcast channel. A handler that falls
+/// behind by more than the channel's capacity misses events and is told how many (logged).
+///
+/// The kernel wraps its chain in one itself; it is public for tools that want the same
+/// events from a chain of their own (`peerd bench gossip` times block arrivals with it).
+pub struct Observed {
+    inner: Arc<dyn Chain>,
+    events: broadcast::Sender<NodeEvent>,
+}
+
+impl Observed {
+    /// Wraps `inner`; changes are sent on `events`.
+    pub fn new(inner: Arc<dyn Chain>, events: broadcast::Sender<NodeEvent>) -> Self {
+        Self { inner, events }
+    }
+
+    fn emit(&self, event: NodeEvent) {
+        // No receivers (no handlers) is fine.
+        let _ = self.events.send(event);
+    }
+}
+
+impl Chain for Observed {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn genesis_digest(&self) -> Digest {
+        self.inner.genesis_digest()
+    }
+
+    fn height(&self) -> Result<u64, ChainError> {
+        self.inner.height()
+    }
+
+    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
+        self.inner.digest(number)
+    }
+
+    fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
+        self.inner.block(number)
+    }
+
+    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
+        self.inner.meta(block)
+    }
+
+    fn accept(&self, block: &[u8], digest: DigestSource<'_>) -> Result<Accepted, ChainError> {
+        let accepted = self.inner.accept(block, digest)?;
+        if self.events.receiver_count() > 0 {
+            let block = Bytes::copy_from_slice(block);
+            self.emit(NodeEvent::BlockAccepted { number: accepted.number, block });
+        }
+        Ok(accepted)
+    }
+
+    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
+        self.inner.verify_digests(blocks)
+    }
+
+    fn delete_down(&self, number: u64) -> Result<(), ChainError> {
+        let height = self.inner.height()?;
+        self.inner.delete_down(number)?;
+        if number <= height {
+            self.emit(NodeEvent::BlocksDeleted { from: number });
+        }
+        Ok(())
+    }
+
+    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
+        self.inner.prefers(candidate, current)
+    }
+
+    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
+        self.inner.produce(now_unix)
+    }
+
+    fn produce_including(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
+        self.inner.produce_including(now_unix, txs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use peerd_testkit::chain::ToyChain;
+
+    use super::*;
+
+    #[test]
+    fn stored_and_deleted_blocks_become_events() {
+        let served = ToyChain::build(4, 1);
+        let (tx, mut rx) = broadcast::channel(16);
+        let chain = Observed::new(Arc::new(ToyChain::new()), tx);
+        for n in 2..=4 {
+            let block = served.block(n).unwrap().unwrap();
+            chain.accept(&block, DigestSource::Compute).unwrap();
+        }
+        chain.delete_down(9).unwrap(); // above the height: nothing happens
+        chain.delete_down(3).unwrap();
+        let mut seen = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            seen.push(match event {
+                NodeEvent::BlockAccepted { number, .. } => format!("+{number}"),
+                NodeEvent::BlocksDeleted { from } => format!("-{from}"),
+                other => format!("{other:?}"),
+            });
+        }
+        assert_eq!(seen, ["+2", "+3", "+4", "-3"]);
+    }
+}

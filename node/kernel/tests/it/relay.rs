@@ -1,0 +1,181 @@
+//! Gossip through the kernel of a bridge: two transports (`a`, `b`, driven by the test
+//! through their handles), a recording handler. Checks dispatch, bridging relay with
+//! dedup, per-transport `peer` relay and registration, unknown kinds and mode gating.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use peerd_api::bytes::Bytes;
+use peerd_api::{
+    async_trait, GossipMode, Handler, HandlerContext, HandlerError, InboundRequest, Item, ItemKind,
+    Origin, Outcome, PeerId, Registration, Registry, Request, Response, TransportCommand,
+    TransportEvent, TransportHandle,
+};
+use peerd_kernel::connector::SyncConfig;
+use peerd_kernel::status::Metrics;
+use peerd_kernel::Kernel;
+use peerd_testkit::chain::ToyChain;
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_util::sync::CancellationToken;
+
+/// Relays everything it gets and reports each call.
+struct Recorder(mpsc::Sender<(Origin, Item)>);
+
+#[async_trait]
+impl Handler for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    fn kinds(&self) -> Vec<ItemKind> {
+        vec![ItemKind::Peer, ItemKind::Block, "note".parse().unwrap()]
+    }
+    async fn handle(
+        &self,
+        _ctx: &HandlerContext,
+        origin: &Origin,
+        item: &Item,
+    ) -> Result<Outcome, HandlerError> {
+        let _ = self.0.send((origin.clone(), item.clone())).await;
+        Ok(Outcome::Relay)
+    }
+}
+
+struct Bridge {
+    commands: Vec<mpsc::Receiver<TransportCommand>>,
+    events: mpsc::Sender<TransportEvent>,
+    calls: mpsc::Receiver<(Origin, Item)>,
+    metrics: Arc<Metrics>,
+}
+
+fn handle(name: &str, commands: mpsc::Sender<TransportCommand>) -> TransportHandle {
+    TransportHandle {
+        name: name.into(),
+        commands,
+        gossip: GossipMode::Broadcast,
+        local_id: PeerId::new(Bytes::from(format!("{name}-key"))),
+        listeners: Bytes::from(format!("{name}-listeners")),
+        listen_addrs: vec![],
+        stopped: Arc::new(Notify::new()),
+    }
+}
+
+/// A kernel on transports `a` and `b`; `min_upstreams` 0 is a standalone (Normal) node.
+fn bridge(min_upstreams: usize) -> Bridge {
+    let (tx_a, rx_a) = mpsc::channel(64);
+    let (tx_b, rx_b) = mpsc::channel(64);
+    let (events, mut events_rx) = mpsc::channel(64);
+    let (calls_tx, calls) = mpsc::channel(64);
+    let mut registry = Registry::new();
+    registry.add_handler(Arc::new(Recorder(calls_tx))).unwrap();
+    let metrics = Arc::new(Metrics::default());
+    let sync = SyncConfig { min_upstreams, min_votes: 1, ..SyncConfig::default() };
+    let kernel = Kernel::new(Arc::new(ToyChain::new()), sync)
+        .with_handlers(registry, Arc::new(peerd_store_memory::Store::new()))
+        .with_metrics(metrics.clone());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(async move {
+        let transports = [handle("a", tx_a), handle("b", tx_b)];
+        kernel.run(&transports, &mut events_rx, &shutdown).await.unwrap();
+    });
+    Bridge { commands: vec![rx_a, rx_b], events, calls, metrics }
+}
+
+impl Bridge {
+    async fn push(&self, transport: &str, item: Item) -> Response {
+        let (reply, answer) = oneshot::channel();
+        let request = Request::Gossip(item);
+        let inbound = InboundRequest { transport: transport.into(), peer: None, request, reply };
+        self.events.send(TransportEvent::Inbound(inbound)).await.unwrap();
+        answer.await.unwrap()
+    }
+
+    async fn register(&self, transport: &str) -> Response {
+        let (reply, answer) = oneshot::channel();
+        let them = Registration {
+            chain: "toy".into(),
+            public_key: Bytes::from_static(b"them"),
+            listeners: Bytes::new(),
+            timestamp: 1,
+        };
+        let request = Request::Register(them);
+        let inbound = InboundRequest { transport: transport.into(), peer: None, request, reply };
+        self.events.send(TransportEvent::Inbound(inbound)).await.unwrap();
+        answer.await.unwrap()
+    }
+
+    /// The broadcasts transport `index` received so far.
+    fn broadcasts(&mut self, index: usize) -> Vec<Item> {
+        let mut out = Vec::new();
+        while let Ok(command) = self.commands[index].try_recv() {
+            if let TransportCommand::Broadcast(item) = command {
+                out.push(item);
+            }
+        }
+        out
+    }
+}
+
+fn item(kind: &str, text: &'static str) -> Item {
+    Item::new(kind.parse().unwrap(), vec![Bytes::from_static(text.as_bytes())])
+}
+
+/// Lets the kernel's loop and the handler task run.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bridge_relays_between_transports_once() {
+    let mut node = bridge(0);
+    settle().await;
+    let note = item("note", "hello");
+    assert_eq!(node.push("a", note.clone()).await, Response::Ack);
+    let (origin, seen) = node.calls.recv().await.unwrap();
+    assert_eq!(origin, Origin::Remote { transport: "a".into(), peer: None });
+    assert_eq!(seen, note);
+    settle().await;
+    assert_eq!(node.broadcasts(0), std::slice::from_ref(&note), "relayed on its own transport");
+    assert_eq!(node.broadcasts(1), std::slice::from_ref(&note), "and across the bridge");
+
+    // Coming back from the other side: a duplicate, acknowledged, not handled again.
+    assert_eq!(node.push("b", note.clone()).await, Response::Ack);
+    settle().await;
+    assert!(node.calls.try_recv().is_err());
+    assert!(node.broadcasts(0).is_empty() && node.broadcasts(1).is_empty());
+
+    // A peer announcement stays on the transport it came from.
+    let peer = item("peer", "announcement");
+    node.push("b", peer.clone()).await;
+    settle().await;
+    assert!(node.broadcasts(0).is_empty());
+    assert_eq!(node.broadcasts(1), [peer]);
+
+    // An unknown kind is acknowledged and counted.
+    assert_eq!(node.push("a", item("mystery", "?")).await, Response::Ack);
+    let unknown = node.metrics.counters().into_iter().find(|(k, _)| {
+        k.name == "peerd_gossip_ignored_total" && k.labels.iter().any(|(_, v)| v == "unknown_kind")
+    });
+    assert_eq!(unknown.map(|(_, n)| n), Some(1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn registrations_are_answered_with_the_identity_of_their_transport() {
+    let node = bridge(0);
+    for name in ["a", "b"] {
+        let Response::Register(me) = node.register(name).await else { panic!("no registration") };
+        assert_eq!(me.public_key, Bytes::from(format!("{name}-key")));
+        assert_eq!(me.listeners, Bytes::from(format!("{name}-listeners")));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn blocks_are_ignored_while_resynchronising_but_announcements_are_not() {
+    let mut node = bridge(1); // no upstreams: stays in Resynchronise
+    settle().await;
+    assert_eq!(node.push("a", item("block", "b")).await, Response::Ack);
+    node.push("a", item("peer", "p")).await;
+    let (_, seen) = node.calls.recv().await.unwrap();
+    assert_eq!(seen.kind, ItemKind::Peer, "the block never reached its handler");
+    settle().await;
+    assert!(node.calls.try_recv().is_err());
+}
