@@ -43,7 +43,9 @@ use rand::SeedableRng;
 use tokio::time::Instant;
 
 pub use config::SyncConfig;
-pub use event::{Action, ApplyDigest, ApplyFailure, ChainView, Event, LocalChain, UpstreamKind};
+pub use event::{
+    Action, ApplyDigest, ApplyFailure, ChainView, DeleteFailure, Event, LocalChain, UpstreamKind,
+};
 pub use upstream::Upstream;
 
 use fetch::Fetch;

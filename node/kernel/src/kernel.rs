@@ -237,15 +237,12 @@ impl Kernel {
         let stop = shutdown.child_token();
         let dispatch = match self.handlers.take() {
             Some((registry, store)) => {
-                let ctx = HandlerContext {
-                    chain: self.chain.clone(),
-                    store,
-                    mode: self.mode.clone(),
-                    clock: self.clock.clone(),
-                    node: NodeLink::new(relay_tx.clone()),
-                    identities: identities(transports),
-                    shutdown: stop.clone(),
-                };
+                let ctx =
+                    HandlerContext::new(self.chain.clone(), store, NodeLink::new(relay_tx.clone()))
+                        .with_mode(self.mode.clone())
+                        .with_clock(self.clock.clone())
+                        .with_identities(identities(transports))
+                        .with_shutdown(stop.clone());
                 dispatch::Dispatch::start(&registry, &ctx, &relay_tx, &node_events, &self.metrics)
             }
             None => dispatch::Dispatch::default(),

@@ -192,13 +192,23 @@ pub enum DbCommand {
     },
 }
 
+/// A `--chain` value that names no chain.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown chain {name:?}; allowed: {}", allowed_chains())]
+pub struct UnknownChain {
+    name: String,
+}
+
+fn allowed_chains() -> String {
+    ChainName::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+}
+
 /// Accepts only known chain names, so `--chain` typos fail before anything else.
-fn chain_name(s: &str) -> Result<String, String> {
+fn chain_name(s: &str) -> Result<String, UnknownChain> {
     if ChainName::ALL.iter().any(|c| c.as_str() == s) {
         Ok(s.to_owned())
     } else {
-        let names: Vec<&str> = ChainName::ALL.iter().map(|c| c.as_str()).collect();
-        Err(format!("unknown chain {s:?}; allowed: {}", names.join(", ")))
+        Err(UnknownChain { name: s.to_owned() })
     }
 }
 

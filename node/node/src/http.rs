@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use health::{health, readiness, HealthView};
+pub use health::{health, readiness, HealthView, Unwell};
 pub use prometheus::render as render_metrics;
 pub use views::{IdentityView, PeerView, PeersView, StatusView, SyncView, TransportPeers};
 

@@ -224,7 +224,8 @@ impl Started {
         };
         let mut transports: Vec<Box<dyn Transport>> = Vec::new();
         if role != Role::Libp2p {
-            let keys = KeyPair::generate().map_err(|e| TransportError::Io(e.to_string()))?;
+            let keys =
+                KeyPair::generate().map_err(|e| TransportError::io("generating CURVE keys", e))?;
             let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
             let zmq = ZmqTransport::new(keys)
                 .listen(vec![loopback])
@@ -233,8 +234,9 @@ impl Started {
             transports.push(Box::new(zmq));
         }
         if role != Role::Zmq {
-            let addr =
-                "/ip4/127.0.0.1/tcp/0".parse().map_err(|e| TransportError::Io(format!("{e}")))?;
+            let addr = "/ip4/127.0.0.1/tcp/0"
+                .parse()
+                .map_err(|e| TransportError::io("parsing a listen address", e))?;
             let libp2p = Libp2pTransport::new(Keypair::generate_ed25519())
                 .listen(vec![addr])
                 .discover(false)

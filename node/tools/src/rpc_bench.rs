@@ -184,7 +184,7 @@ fn dev_chain(blocks: u64) -> Result<Arc<BitmarkChain>, RpcBenchError> {
     // Block n at `start + n` seconds: all in the past, increasing.
     let start = SystemClock.unix_now().saturating_sub(10 * blocks + 3600);
     for n in 2..=blocks {
-        let block = chain.produce(start + 10 * n).map_err(failed)?;
+        let block = chain.produce(start + 10 * n, &[]).map_err(failed)?;
         chain.accept(&block, DigestSource::Compute).map_err(failed)?;
     }
     Ok(Arc::new(chain))
@@ -211,7 +211,10 @@ fn serve(
         .listen_addrs
         .first()
         .and_then(|a| a.as_str().strip_prefix("tcp://")?.parse().ok())
-        .ok_or_else(|| TransportError::Io("the listener reported no address".into()))?;
+        .ok_or_else(|| TransportError::Bind {
+            addr: "127.0.0.1:0".into(),
+            reason: "the listener reported no address".into(),
+        })?;
     let sync = SyncConfig { min_upstreams: 0, ..SyncConfig::default() };
     let kernel = Kernel::new(chain, sync).with_version(crate::VERSION);
     let stop = shutdown.clone();

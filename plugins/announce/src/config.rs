@@ -1,9 +1,9 @@
 //! The `[handlers.announce]` section and its validated form.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use peerd_wire::address::{pack_list, Connection};
 use serde::Deserialize;
 
 use crate::{MAX_RPC_LISTENER_BYTES, RPC_FINGERPRINT_BYTES};
@@ -157,7 +157,13 @@ impl Config {
             (Some(text), true) => {
                 Some(hex::decode(text).map_err(|e| ConfigError::ListenersHex(e.to_string()))?)
             }
-            (None, false) => Some(pack_addresses(&self.rpc_announce)?),
+            (None, false) => {
+                let parse = |text: &String| {
+                    Connection::parse(text).map_err(|_| ConfigError::Address(text.clone()))
+                };
+                let list = self.rpc_announce.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+                Some(pack_list(&list))
+            }
             (None, true) => None,
         };
         let fingerprint = match &self.rpc_fingerprint {
@@ -181,25 +187,4 @@ impl Config {
             }
         }
     }
-}
-
-/// Packs addresses as bitmarkd's `PackedConnection` (spec §3.4): per address
-/// `[19][port_hi][port_lo][16-byte IPv6]`, IPv4 in its `::ffff:a.b.c.d` form as Go writes it.
-///
-/// # Errors
-///
-/// [`ConfigError::Address`] for text that is not `ip:port`.
-pub fn pack_addresses(addresses: &[String]) -> Result<Vec<u8>, ConfigError> {
-    let mut packed = Vec::with_capacity(addresses.len() * 19);
-    for text in addresses {
-        let addr: SocketAddr = text.parse().map_err(|_| ConfigError::Address(text.clone()))?;
-        let ip = match addr {
-            SocketAddr::V4(v4) => v4.ip().to_ipv6_mapped(),
-            SocketAddr::V6(v6) => *v6.ip(),
-        };
-        packed.push(19);
-        packed.extend_from_slice(&addr.port().to_be_bytes());
-        packed.extend_from_slice(&ip.octets());
-    }
-    Ok(packed)
 }

@@ -50,7 +50,7 @@ mod rpc;
 mod table;
 
 pub use cache::COLUMN as CACHE_COLUMN;
-pub use config::{pack_addresses, Config, ConfigError, RpcSelf, Settings};
+pub use config::{Config, ConfigError, RpcSelf, Settings};
 pub use handler::AnnounceHandler;
 pub use plugin::AnnouncePlugin;
 pub use rebalance::{targets, RebalanceTrigger, LABELS};

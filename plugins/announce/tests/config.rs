@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use peerd_announce::{pack_addresses, AnnouncePlugin, Config, ConfigError};
+use peerd_announce::{AnnouncePlugin, Config, ConfigError};
 use peerd_api::{ItemKind, Plugin, PluginConfig, PluginError, Registry};
 use serde_json::json;
 
@@ -78,8 +78,7 @@ fn bad_sections_are_named() {
         reason(json!({"broadcast_interval_secs": 0})),
         "broadcast_interval_secs must be greater than zero"
     );
-    assert_eq!(
-        pack_addresses(&["localhost:80".into()]),
-        Err(ConfigError::Address("localhost:80".into()))
-    );
+    let host =
+        reason(json!({"rpc_fingerprint": "00".repeat(32), "rpc_announce": ["localhost:80"]}));
+    assert_eq!(host, ConfigError::Address("localhost:80".into()).to_string());
 }

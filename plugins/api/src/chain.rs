@@ -78,22 +78,15 @@ pub trait Chain: Send + Sync + 'static {
     fn prefers(&self, candidate: &Digest, current: &Digest) -> bool;
 
     /// Builds a new block on the local tip, for chains that allow local production
-    /// (`dev`, `local`). Does not store it: pass it to [`Chain::accept`].
-    fn produce(&self, _now_unix: u64) -> Result<Bytes, ChainError> {
-        Err(ChainError::Unsupported("block production"))
-    }
-
-    /// As [`Chain::produce`], including as many of `transactions` (packed, verified by
-    /// the reservoir) as the ledger still accepts, in order; the others are skipped.
-    /// The default ignores them, so a chain that wraps another (an observer, a test
-    /// adversary) must forward this method too, or its node produces empty blocks.
-    fn produce_including(
-        &self,
-        now_unix: u64,
-        _transactions: &[Bytes],
-    ) -> Result<Bytes, ChainError> {
-        self.produce(now_unix)
-    }
+    /// (`dev`, `local`), including as many of `transactions` (packed, verified by the
+    /// reservoir) as the ledger still accepts, in order; the others are skipped. Does not
+    /// store it: pass it to [`Chain::accept`]. Chains that do not produce return
+    /// [`ChainError::Unsupported`].
+    ///
+    /// Every method of this trait is required, this one included: a chain that wraps
+    /// another (an observer, a test adversary) cannot fall back to a default by
+    /// forgetting to forward it (a default once dropped the transactions silently).
+    fn produce(&self, now_unix: u64, transactions: &[Bytes]) -> Result<Bytes, ChainError>;
 }
 
 /// Errors of the chain seam. [`ChainError::Invalid`] means the block's sender is at fault.

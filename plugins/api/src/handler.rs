@@ -157,8 +157,10 @@ impl NodeLink {
     }
 }
 
-/// Everything a handler may use. Cloned into each handler's background task.
+/// Everything a handler may use. Cloned into each handler's background task. Built with
+/// [`HandlerContext::new`] and the `with_*` methods (the fields may grow).
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct HandlerContext {
     /// The chain (read blocks, accept a gossiped block).
     pub chain: Arc<dyn Chain>,
@@ -174,6 +176,46 @@ pub struct HandlerContext {
     pub identities: Arc<[LocalIdentity]>,
     /// Cancelled at shutdown; background tasks must return promptly.
     pub shutdown: CancellationToken,
+}
+
+impl HandlerContext {
+    /// A context on `chain` and `store` that sends requests on `node`: in Normal mode, on
+    /// the system clock, with no transport identities and its own shutdown token.
+    pub fn new(chain: Arc<dyn Chain>, store: Arc<dyn Store>, node: NodeLink) -> Self {
+        Self {
+            chain,
+            store,
+            mode: ModeCell::new(crate::Mode::Normal),
+            clock: Arc::new(crate::SystemClock),
+            node,
+            identities: Arc::from(Vec::new()),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// The node's mode cell.
+    pub fn with_mode(mut self, mode: ModeCell) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The wall clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// This node's identity on each running transport.
+    pub fn with_identities(mut self, identities: Arc<[LocalIdentity]>) -> Self {
+        self.identities = identities;
+        self
+    }
+
+    /// The token cancelled at shutdown.
+    pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
+        self.shutdown = shutdown;
+        self
+    }
 }
 
 impl std::fmt::Debug for HandlerContext {

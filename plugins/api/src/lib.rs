@@ -139,15 +139,9 @@
 //!             }
 //!             done.notify_waiters();
 //!         });
-//!         Ok(TransportHandle {
-//!             name: "loner".into(),
-//!             commands: tx,
-//!             gossip: GossipMode::PerPeer,
-//!             local_id: PeerId::new(&b"me"[..]),
-//!             listeners: Default::default(),
-//!             listen_addrs: vec![Addr::new("loner://me")],
-//!             stopped,
-//!         })
+//!         let me = PeerId::new(&b"me"[..]);
+//!         Ok(TransportHandle::new("loner", tx, GossipMode::PerPeer, me, stopped)
+//!             .with_listen_addrs(vec![Addr::new("loner://me")]))
 //!     }
 //! }
 //! # let rt = tokio::runtime::Runtime::new().unwrap();
@@ -190,6 +184,8 @@ pub use message::{
 };
 pub use mode::{Clock, Mode, ModeCell, SystemClock, TokioClock};
 pub use peer::{Addr, DialTarget, Direction, PeerId};
+/// bitmarkd's `invalid chain` text ([`peerd_wire::quote`]), which every transport sends.
+pub use peerd_wire::quote::invalid_chain_text;
 pub use plugin::{Plugin, PluginConfig, PluginError, Registry, TransactionPool};
 pub use store::{
     prefix_successor, BatchOp, Column, ColumnStats, KeyRange, KeyValue, ScanIter, Store,
@@ -199,7 +195,6 @@ pub use transport::{
     GossipMode, InboundRequest, RequestId, Server, Transport, TransportCommand, TransportContext,
     TransportError, TransportEvent, TransportHandle, CHANNEL_CAPACITY,
 };
-pub use wire::invalid_chain_text;
 
 /// Re-exported so plugins name the same versions as the kernel.
 pub use async_trait::async_trait;

@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::Digest;
 
-/// Largest message any transport accepts, in bytes (bitmarkd's `MAXMSGSIZE`).
-pub const MAX_MESSAGE_BYTES: usize = 5_000_000;
+/// Largest message any transport accepts, in bytes (bitmarkd's `MAXMSGSIZE`, counted as the
+/// sum of its frames: [`peerd_wire::size::MAX_MESSAGE_BYTES`]).
+pub const MAX_MESSAGE_BYTES: usize = peerd_wire::size::MAX_MESSAGE_BYTES;
 
 /// A request sent on an upstream connection; bitmarkd's commands `I`, `N`, `H`, `B`, `R`,
 /// plus gossip pushes (any other command).

@@ -130,8 +130,9 @@ pub struct TransportContext {
     pub shutdown: CancellationToken,
 }
 
-/// A running transport.
+/// A running transport. Built with [`TransportHandle::new`] (the fields may grow).
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TransportHandle {
     /// The transport's name (`zmq`, `libp2p`, `memory`).
     pub name: String,
@@ -147,6 +148,42 @@ pub struct TransportHandle {
     pub listen_addrs: Vec<Addr>,
     /// Resolves when the transport has stopped.
     pub stopped: Arc<tokio::sync::Notify>,
+}
+
+impl TransportHandle {
+    /// The handle of transport `name`: its command channel, how it spreads gossip, this
+    /// node's identity on it, and the notifier it signals once stopped. Listeners are empty
+    /// until set with [`TransportHandle::with_listeners`] and
+    /// [`TransportHandle::with_listen_addrs`].
+    pub fn new(
+        name: impl Into<String>,
+        commands: mpsc::Sender<TransportCommand>,
+        gossip: GossipMode,
+        local_id: PeerId,
+        stopped: Arc<tokio::sync::Notify>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            commands,
+            gossip,
+            local_id,
+            listeners: bytes::Bytes::new(),
+            listen_addrs: Vec::new(),
+            stopped,
+        }
+    }
+
+    /// This node's listeners in the transport's format (announced in registrations).
+    pub fn with_listeners(mut self, listeners: bytes::Bytes) -> Self {
+        self.listeners = listeners;
+        self
+    }
+
+    /// Human-readable listen addresses (the startup summary).
+    pub fn with_listen_addrs(mut self, addrs: Vec<Addr>) -> Self {
+        self.listen_addrs = addrs;
+        self
+    }
 }
 
 /// A transport plugin, configured and ready to start.
@@ -213,7 +250,31 @@ pub enum TransportError {
     /// The transport has stopped.
     #[error("transport stopped")]
     Stopped,
-    /// Any other I/O or library failure.
-    #[error("{0}")]
-    Io(String),
+    /// Too many requests are waiting for this peer (the transport's queue limit).
+    #[error("request queue to {peer} is full ({limit} waiting)")]
+    QueueFull {
+        /// The peer.
+        peer: PeerId,
+        /// The queue limit.
+        limit: usize,
+    },
+    /// An I/O or library failure under the transport, with the error that caused it.
+    #[error("{context}: {source}")]
+    Io {
+        /// What the transport was doing.
+        context: String,
+        /// The underlying error (shared, so that the error stays cheap to clone).
+        #[source]
+        source: Arc<dyn std::error::Error + Send + Sync + 'static>,
+    },
+}
+
+impl TransportError {
+    /// Builds [`TransportError::Io`]: `context` says what the transport was doing.
+    pub fn io(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        TransportError::Io { context: context.into(), source: Arc::new(source) }
+    }
 }

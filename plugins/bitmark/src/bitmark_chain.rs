@@ -9,7 +9,7 @@
 //! let store = Arc::new(peerd_store_memory::Store::new());
 //! let chain = BitmarkChain::open(store, ChainParams::DEV, Arc::new(SystemClock)).unwrap();
 //! assert_eq!(chain.height().unwrap(), 1);
-//! let block = chain.produce(1_700_000_000).unwrap();
+//! let block = chain.produce(1_700_000_000, &[]).unwrap();
 //! let accepted = chain.accept(&block, DigestSource::Compute).unwrap();
 //! assert_eq!((accepted.number, chain.height().unwrap()), (2, 2));
 //! assert_eq!(chain.block(2).unwrap().as_deref(), Some(&block[..]));
@@ -215,15 +215,7 @@ impl Chain for BitmarkChain {
         digest::smaller_digest_than(candidate, current)
     }
 
-    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
-        self.produce_with(now_unix, &[])
-    }
-
-    fn produce_including(
-        &self,
-        now_unix: u64,
-        transactions: &[Bytes],
-    ) -> Result<Bytes, ChainError> {
+    fn produce(&self, now_unix: u64, transactions: &[Bytes]) -> Result<Bytes, ChainError> {
         let records: Vec<Vec<u8>> = transactions.iter().map(|t| t.to_vec()).collect();
         let tip = self.tip();
         let accepted = producer::select_acceptable(
@@ -313,7 +305,7 @@ mod tests {
     }
 
     #[test]
-    fn produce_including_skips_what_the_ledger_rejects() {
+    fn produce_skips_what_the_ledger_rejects() {
         let store: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
         let now = 1_700_000_000;
         let chain = BitmarkChain::open(store, ChainParams::DEV, Arc::new(Fixed(now))).unwrap();
@@ -321,7 +313,7 @@ mod tests {
         let bob = PrivateKey::from_ed25519_seed(&[2; 32], true);
         let (asset_a, issue_a) = (asset(&alice, "A"), issue(&alice, "A", 1));
         let first = vec![asset_a.clone(), issue_a.clone()];
-        let block = chain.produce_including(now, &first).unwrap();
+        let block = chain.produce(now, &first).unwrap();
         assert_eq!(records(&block), first, "a valid pool is included whole, in order");
         chain.accept(&block, DigestSource::Compute).unwrap();
 
@@ -340,12 +332,12 @@ mod tests {
             issue_b.clone(),                 // valid: its asset is in the same block
             Bytes::from_static(b"\x03junk"), // undecodable
         ];
-        let block = chain.produce_including(now + 1, &offered).unwrap();
+        let block = chain.produce(now + 1, &offered).unwrap();
         assert_eq!(records(&block), vec![to_bob, asset_b, issue_b]);
         assert_eq!(chain.accept(&block, DigestSource::Compute).unwrap().number, 3);
 
         // Nothing acceptable left: the block still comes (with the filler asset).
-        let block = chain.produce_including(now + 2, &[issue_a]).unwrap();
+        let block = chain.produce(now + 2, &[issue_a]).unwrap();
         assert_eq!(records(&block).len(), 1);
         assert_ne!(records(&block)[0], offered[0]);
         assert_eq!(chain.accept(&block, DigestSource::Compute).unwrap().number, 4);

@@ -151,3 +151,12 @@ impl From<Fault> for peerd_api::ChainError {
         peerd_api::ChainError::invalid(fault.to_string())
     }
 }
+
+impl From<peerd_wire::address::AddressError> for Fault {
+    fn from(e: peerd_wire::address::AddressError) -> Self {
+        match e {
+            peerd_wire::address::AddressError::InvalidPortNumber => Fault::InvalidPortNumber,
+            _ => Fault::InvalidIpAddress,
+        }
+    }
+}

@@ -19,11 +19,11 @@
 
 use serde_json::{json, Value};
 
-use crate::address;
 use crate::chain::ChainParams;
 use crate::header::{self, Header, HEADER_LEN};
 use crate::transaction::{Link, Transaction};
 use crate::Fault;
+use peerd_wire::address;
 
 /// Why input could not be inspected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,7 +5,6 @@
 //! Contract: `spec/bitmarkd-protocol.md` §5.
 
 pub mod account;
-pub mod address;
 pub mod base58;
 pub mod bitmark_chain;
 pub mod chain;

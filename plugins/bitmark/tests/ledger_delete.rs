@@ -120,7 +120,7 @@ fn a_deleted_tip_can_be_replaced_by_a_competing_block() {
     let top = 1 + SCRIPT_BLOCKS;
     chain.delete_down(top).unwrap();
     // A different block at the same height (a later timestamp: only the filler asset).
-    let other = chain.produce(T0 + 100).unwrap();
+    let other = chain.produce(T0 + 100, &[]).unwrap();
     assert_ne!(other, blocks[blocks.len() - 1]);
     chain.accept(&other, DigestSource::Compute).unwrap();
     assert_eq!(chain.height().unwrap(), top);

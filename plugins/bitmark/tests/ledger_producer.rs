@@ -26,7 +26,7 @@ fn produced_blocks_are_valid_and_well_formed() {
         // goes below the tip's.
         let now = if i == 3 { T0 - 50 } else { T0 + i * 10 };
         clock.set(now);
-        let block = chain.produce(now).unwrap();
+        let block = chain.produce(now, &[]).unwrap();
         let header = Header::unpack_unchecked(block[..100].try_into().unwrap());
         assert_eq!(header.number, 2 + i);
         assert_eq!(header.previous_block, chain.digest(1 + i).unwrap().unwrap());
@@ -76,7 +76,7 @@ fn local_produces_and_accepts_without_proof_of_work() {
     let store: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
     let chain = BitmarkChain::open(store, ChainParams::LOCAL, TestClock::at(T0)).unwrap();
     assert_eq!(chain.genesis_digest(), ChainParams::TESTING.genesis_digest());
-    let block = chain.produce(T0).unwrap();
+    let block = chain.produce(T0, &[]).unwrap();
     // Argon2d digest (128 MiB, about a second unoptimised): computed once here.
     let accepted = chain.accept(&block, DigestSource::Compute).unwrap();
     assert_eq!(accepted.number, 2);
@@ -88,7 +88,7 @@ fn chains_with_proof_of_work_do_not_produce() {
     for params in [ChainParams::BITMARK, ChainParams::TESTING] {
         let store: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
         let chain = BitmarkChain::open(store, params, TestClock::at(T0)).unwrap();
-        assert!(matches!(chain.produce(T0), Err(ChainError::Unsupported(_))));
+        assert!(matches!(chain.produce(T0, &[]), Err(ChainError::Unsupported(_))));
         assert_eq!(chain.height().unwrap(), 1);
     }
 }

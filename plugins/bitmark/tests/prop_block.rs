@@ -5,10 +5,10 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use peerd_api::Digest;
-use peerd_bitmark::address::{self, Connection};
 use peerd_bitmark::difficulty::Difficulty;
 use peerd_bitmark::header::{self, Header, HEADER_LEN};
 use peerd_bitmark::{digest, merkle, varint};
+use peerd_wire::address::{self, Connection};
 use proptest::prelude::*;
 
 const NOW: u64 = 1_700_000_000;

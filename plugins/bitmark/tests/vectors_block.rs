@@ -8,11 +8,11 @@ mod common;
 
 use common::{expected_error, hex_field, run, str_field, u64_field};
 use peerd_api::Digest;
-use peerd_bitmark::address::{self, Connection};
 use peerd_bitmark::difficulty::Difficulty;
 use peerd_bitmark::digest;
 use peerd_bitmark::merkle;
 use peerd_bitmark::varint;
+use peerd_wire::address::{self, Connection};
 use serde_json::Value;
 
 fn digest_field(case: &Value, field: &str) -> Digest {

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{
-    Chain, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind, Mode, ModeCell,
-    NodeEvent, NodeLink, NodeRequest, Origin, Outcome, TokioClock,
+    Chain, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind, NodeEvent,
+    NodeRequest, Origin, Outcome, TokioClock,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
 use peerd_handlers::block::{BlockHandler, MAX_AHEAD, MISSING_PARAMETERS, OUT_OF_SEQUENCE};
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 const T0: u64 = 1_700_000_000;
 
@@ -26,7 +25,7 @@ fn dev_chain() -> Arc<BitmarkChain> {
 fn produced(n: u64) -> Arc<BitmarkChain> {
     let chain = dev_chain();
     for i in 0..n {
-        let block = chain.produce(T0 + i).unwrap();
+        let block = chain.produce(T0 + i, &[]).unwrap();
         chain.accept(&block, DigestSource::Compute).unwrap();
     }
     chain
@@ -34,17 +33,8 @@ fn produced(n: u64) -> Arc<BitmarkChain> {
 
 fn context(chain: Arc<BitmarkChain>) -> (HandlerContext, mpsc::Receiver<NodeRequest>) {
     let store = Arc::new(peerd_store_memory::Store::new());
-    let (tx, rx) = mpsc::channel(4);
-    let ctx = HandlerContext {
-        chain,
-        store,
-        mode: ModeCell::new(Mode::Normal),
-        clock: Arc::new(TokioClock::starting_at(T0)),
-        node: NodeLink::new(tx),
-        identities: Arc::from(vec![]),
-        shutdown: CancellationToken::new(),
-    };
-    (ctx, rx)
+    let (ctx, rx) = peerd_testkit::handler::context(chain, store);
+    (ctx.with_clock(Arc::new(TokioClock::starting_at(T0))), rx)
 }
 
 fn block_item(block: Bytes) -> Item {

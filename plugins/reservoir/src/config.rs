@@ -49,13 +49,18 @@ impl Default for ReservoirConfig {
     }
 }
 
+/// An interval option of `[handlers.reservoir]` set to 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0} must be at least 1")]
+pub struct ZeroInterval(pub &'static str);
+
 impl ReservoirConfig {
     /// Checks the values: every interval must be at least one second.
     ///
     /// # Errors
     ///
-    /// A sentence naming the bad option.
-    pub fn validate(&self) -> Result<(), String> {
+    /// [`ZeroInterval`] naming the bad option.
+    pub fn validate(&self) -> Result<(), ZeroInterval> {
         for (name, value) in [
             ("expiry_seconds", self.expiry_seconds),
             ("asset_expiry_seconds", self.asset_expiry_seconds),
@@ -63,7 +68,7 @@ impl ReservoirConfig {
             ("expiry_check_seconds", self.expiry_check_seconds),
         ] {
             if value == 0 {
-                return Err(format!("{name} must be at least 1"));
+                return Err(ZeroInterval(name));
             }
         }
         Ok(())
@@ -100,6 +105,9 @@ mod tests {
         let err = bad.parse::<ReservoirConfig>("reservoir").unwrap_err().to_string();
         assert!(err.contains("expiry_hours"), "{err}");
         let zero = ReservoirConfig { rebroadcast_seconds: 0, ..Default::default() };
-        assert_eq!(zero.validate().unwrap_err(), "rebroadcast_seconds must be at least 1");
+        assert_eq!(
+            zero.validate().unwrap_err().to_string(),
+            "rebroadcast_seconds must be at least 1"
+        );
     }
 }

@@ -38,9 +38,10 @@ impl Plugin for ReservoirPlugin {
 
     fn register(&self, config: &PluginConfig, registry: &mut Registry) -> Result<(), PluginError> {
         let options: ReservoirConfig = config.parse(Self::NAME)?;
-        options
-            .validate()
-            .map_err(|reason| PluginError::Config { plugin: Self::NAME.to_owned(), reason })?;
+        options.validate().map_err(|e| PluginError::Config {
+            plugin: Self::NAME.to_owned(),
+            reason: e.to_string(),
+        })?;
         self.reservoir.set_config(options);
         registry.add_handler(Arc::new(ReservoirHandler::new(self.reservoir())))?;
         registry.set_transaction_pool(Self::NAME, self.reservoir())?;

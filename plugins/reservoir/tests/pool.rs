@@ -112,7 +112,7 @@ async fn ready_orders_assets_before_their_issues_and_a_produced_block_takes_them
     assert_eq!(net.reservoir.ready(3), vec![e[1].clone(), e[2].clone(), e[4].clone()]);
     assert_eq!(net.reservoir.ready(4), e[..4].to_vec());
 
-    let block = net.chain.produce_including(net.now(), &ready).unwrap();
+    let block = net.chain.produce(net.now(), &ready).unwrap();
     net.accept(block).await;
     assert_eq!(net.chain.height().unwrap(), 3);
     let counts = net.reservoir.counts();
@@ -174,7 +174,7 @@ async fn a_stale_pool_entry_does_not_stop_block_production() {
 
     let ready = net.reservoir.ready(10);
     assert_eq!(ready.len(), 2, "the pool still offers the stale transfer");
-    let block = net.chain.produce_including(net.now(), &ready).unwrap();
+    let block = net.chain.produce(net.now(), &ready).unwrap();
     net.accept(block.clone()).await;
     assert!(block.windows(fresh.len()).any(|w| w == &fresh[..]));
     assert!(!block.windows(stale.len()).any(|w| w == &stale[..]));

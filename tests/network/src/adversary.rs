@@ -72,12 +72,8 @@ impl Chain for Forger {
     fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
         self.inner.prefers(candidate, current)
     }
-    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
-        self.inner.produce(now_unix)
-    }
-
-    fn produce_including(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
-        self.inner.produce_including(now_unix, txs)
+    fn produce(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
+        self.inner.produce(now_unix, txs)
     }
 }
 
@@ -135,11 +131,7 @@ impl Chain for DeleteWatch {
     fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
         self.inner.prefers(candidate, current)
     }
-    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
-        self.inner.produce(now_unix)
-    }
-
-    fn produce_including(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
-        self.inner.produce_including(now_unix, txs)
+    fn produce(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
+        self.inner.produce(now_unix, txs)
     }
 }

@@ -82,7 +82,7 @@ impl Template {
         for n in self.height() + 1..=height {
             let produced: Result<_, ChainError> = self
                 .chain
-                .produce(CHAIN_START + 10 * n + salt)
+                .produce(CHAIN_START + 10 * n + salt, &[])
                 .and_then(|block| self.chain.accept(&block, DigestSource::Compute));
             produced.unwrap_or_else(|e| panic!("template block {n}: {e}"));
         }

@@ -234,7 +234,7 @@ impl Chain for ToyChain {
         smaller_digest_than(candidate, current)
     }
 
-    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
+    fn produce(&self, now_unix: u64, _transactions: &[Bytes]) -> Result<Bytes, ChainError> {
         let blocks = self.read();
         let number = blocks.len() as u64 + 2;
         let previous = blocks.last().map_or(self.genesis, |(_, d)| *d);

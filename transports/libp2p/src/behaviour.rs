@@ -159,7 +159,7 @@ fn mdns(settings: &Settings, local: libp2p::PeerId) -> Result<Mdns, TransportErr
     let inner = if settings.mdns {
         Some(
             libp2p::mdns::tokio::Behaviour::new(Default::default(), local)
-                .map_err(|e| TransportError::Io(format!("mDNS: {e}")))?,
+                .map_err(|e| TransportError::io("mDNS", e))?,
         )
     } else {
         None

@@ -217,7 +217,7 @@ impl Transport for Libp2pTransport {
                 .behaviour_mut()
                 .gossip
                 .subscribe(&topic(&ctx.chain, kind))
-                .map_err(|e| TransportError::Io(format!("gossipsub subscription: {e}")))?;
+                .map_err(|e| TransportError::io("gossipsub subscription", e))?;
         }
         let announced = announceable(&concrete);
         tracing::info!(
@@ -229,15 +229,16 @@ impl Transport for Libp2pTransport {
         );
         let (commands, command_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let stopped = Arc::new(Notify::new());
-        let handle = TransportHandle {
-            name: TRANSPORT_NAME.to_owned(),
+        let listen_addrs = concrete.iter().map(|a| Addr::new(a.to_string())).collect();
+        let handle = TransportHandle::new(
+            TRANSPORT_NAME,
             commands,
-            gossip: GossipMode::Broadcast,
-            local_id: api_peer(&local),
-            listeners: encode_listeners(&announced),
-            listen_addrs: concrete.iter().map(|a| Addr::new(a.to_string())).collect(),
-            stopped: stopped.clone(),
-        };
+            GossipMode::Broadcast,
+            api_peer(&local),
+            stopped.clone(),
+        )
+        .with_listeners(encode_listeners(&announced))
+        .with_listen_addrs(listen_addrs);
         let node = Node::new(swarm, ctx, settings);
         tokio::spawn(node.run(early, command_rx, stopped));
         Ok(handle)

@@ -97,15 +97,16 @@ impl Transport for MemoryTransport {
         let (commands, command_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let stopped = Arc::new(Notify::new());
         let local = Bytes::copy_from_slice(self.name.as_bytes());
-        let handle = TransportHandle {
-            name: TRANSPORT_NAME.to_owned(),
+        let local_id = PeerId::new(local.clone());
+        let handle = TransportHandle::new(
+            TRANSPORT_NAME,
             commands,
-            gossip: GossipMode::PerPeer,
-            local_id: PeerId::new(local.clone()),
-            listeners: local,
-            listen_addrs: vec![addr.clone()],
-            stopped: stopped.clone(),
-        };
+            GossipMode::PerPeer,
+            local_id,
+            stopped.clone(),
+        )
+        .with_listeners(local)
+        .with_listen_addrs(vec![addr.clone()]);
         let stop = ctx.shutdown.child_token();
         let server = Server {
             net: self.net.clone(),
@@ -213,10 +214,7 @@ impl Node {
                         mpsc::error::TrySendError::Closed(q) => (false, q),
                     };
                     let error = if full {
-                        let limit = self.config.queue_limit;
-                        TransportError::Io(format!(
-                            "request queue to {peer} is full ({limit} waiting)"
-                        ))
+                        TransportError::QueueFull { peer, limit: self.config.queue_limit }
                     } else {
                         TransportError::NotConnected(peer)
                     };

@@ -47,7 +47,7 @@ async fn a_full_queue_refuses_at_once_and_keeps_the_queued_requests() {
         client.send(&id("server"), Request::Digest(2)).await,
     ];
     match client.request(&id("server"), Request::Digest(3)).await {
-        Err(TransportError::Io(reason)) => assert!(reason.contains("full"), "{reason}"),
+        Err(TransportError::QueueFull { limit, .. }) => assert_eq!(limit, 2),
         other => panic!("a request beyond the queue limit is refused, got {other:?}"),
     }
     let _ = in_flight.reply.send(Response::Digest(digest_of(0)));

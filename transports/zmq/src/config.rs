@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use peerd_api::{DialTarget, TransportError};
-use peerd_bitmark::address::{pack_list, Connection};
+use peerd_wire::address::{pack_list, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::keys::{load_key, parse_key, KeyKind, KeyPair};
@@ -90,15 +90,25 @@ fn invalid(reason: String) -> TransportError {
     TransportError::Config { transport: TRANSPORT_NAME, reason }
 }
 
+/// A bind address that is neither `*:port` nor an IP socket address.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BindError {
+    /// `*:port` with a bad port.
+    #[error("{0:?}: invalid port number")]
+    Port(String),
+    /// Not an IP socket address.
+    #[error("{0:?}: expected host:port with an IP address or *")]
+    Address(String),
+}
+
 /// Parses a bind address: `*:port` (dual-stack `::`) or an IP socket address; port 0 allowed.
-pub(crate) fn parse_bind(text: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_bind(text: &str) -> Result<SocketAddr, BindError> {
     let text = text.trim();
     if let Some(port) = text.strip_prefix("*:") {
-        let port: u16 =
-            port.trim().parse().map_err(|_| format!("{text:?}: invalid port number"))?;
+        let port: u16 = port.trim().parse().map_err(|_| BindError::Port(text.to_owned()))?;
         return Ok(SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port));
     }
-    text.parse().map_err(|_| format!("{text:?}: expected host:port with an IP address or *"))
+    text.parse().map_err(|_| BindError::Address(text.to_owned()))
 }
 
 impl PeerConfig {

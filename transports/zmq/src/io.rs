@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use peerd_api::{Addr, CancellationToken, DialTarget, PeerId, TransportError, TransportEvent};
 
-use peerd_bitmark::address::unpack46;
+use peerd_wire::address::unpack46;
 use tokio::sync::mpsc;
 
 use crate::answers::{Answers, MAX_PENDING};
@@ -309,7 +309,7 @@ pub(crate) fn bind_all(
         if family.is_empty() {
             continue;
         }
-        let io = |e: zmq::Error| TransportError::Io(format!("zmq socket: {e}"));
+        let io = |e: zmq::Error| TransportError::io("zmq socket", e);
         let socket = socket::server(ctx, kind, keys, zap_domain, ipv6).map_err(io)?;
         for addr in family {
             let endpoint = socket::endpoint(*addr);
@@ -327,7 +327,7 @@ pub(crate) fn bind_all(
 
 #[cfg(test)]
 mod tests {
-    use peerd_bitmark::address::{pack_list, Connection};
+    use peerd_wire::address::{pack_list, Connection};
 
     use super::choose_address;
 

@@ -9,7 +9,7 @@ use peerd_api::{
     Addr, DialTarget, GossipMode, PeerId, Transport, TransportContext, TransportError,
     TransportHandle, CHANNEL_CAPACITY,
 };
-use peerd_bitmark::address::{pack_list, Connection};
+use peerd_wire::address::{pack_list, Connection};
 use tokio::sync::{mpsc, Notify};
 
 use crate::answers::Answers;
@@ -148,7 +148,7 @@ impl Transport for ZmqTransport {
         for addr in &published {
             tracing::info!(%addr, "zmq publisher bound");
         }
-        let io_error = |e: std::io::Error| TransportError::Io(format!("zmq wake-up pipe: {e}"));
+        let io_error = |e: std::io::Error| TransportError::io("zmq wake-up pipe", e);
         let (waker, wake) = Waker::pair().map_err(io_error)?;
         let waker = Arc::new(waker);
         let (inbox_tx, inbox) = mpsc::channel(CHANNEL_CAPACITY);
@@ -187,7 +187,7 @@ impl Transport for ZmqTransport {
                 io.run(addrs, peers);
                 let _ = done_tx.send(());
             })
-            .map_err(|e| TransportError::Io(format!("cannot start the zmq thread: {e}")))?;
+            .map_err(|e| TransportError::io("cannot start the zmq thread", e))?;
         let stopped = Arc::new(Notify::new());
         let command_task =
             tokio::spawn(bridge::commands(command_rx, inbox_tx, waker, ctx.chain, stop));
@@ -199,15 +199,10 @@ impl Transport for ZmqTransport {
             notify.notify_waiters();
             notify.notify_one();
         });
-        Ok(TransportHandle {
-            name: TRANSPORT_NAME.to_owned(),
-            commands,
-            gossip: GossipMode::PerPeer,
-            local_id: PeerId::new(Bytes::copy_from_slice(&this.keys.public)),
-            listeners,
-            listen_addrs,
-            stopped,
-        })
+        let local_id = PeerId::new(Bytes::copy_from_slice(&this.keys.public));
+        Ok(TransportHandle::new(TRANSPORT_NAME, commands, GossipMode::PerPeer, local_id, stopped)
+            .with_listeners(listeners)
+            .with_listen_addrs(listen_addrs))
     }
 }
 

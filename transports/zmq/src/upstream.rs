@@ -124,8 +124,8 @@ impl Upstream {
             self.send(out, limits);
         } else if self.queue.len() >= limits.queue_limit {
             let error =
-                format!("request queue to {} is full ({} waiting)", self.peer, limits.queue_limit);
-            let _ = out.reply.send(Err(TransportError::Io(error)));
+                TransportError::QueueFull { peer: self.peer.clone(), limit: limits.queue_limit };
+            let _ = out.reply.send(Err(error));
         } else {
             self.queue.push_back(out);
         }
@@ -181,6 +181,7 @@ impl Upstream {
             } else {
                 decode_response(&flight.out.request, frames).map_err(|reason| {
                     tracing::debug!(peer = %self.peer, %reason, "invalid peer response");
+                    let reason = reason.to_string();
                     TransportError::InvalidResponse { peer: self.peer.clone(), reason }
                 })
             };

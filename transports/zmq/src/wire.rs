@@ -189,50 +189,92 @@ pub fn frames_size(frames: &[Bytes]) -> usize {
     frames.iter().map(Bytes::len).sum()
 }
 
-/// Decodes a reply to `request` with bitmarkd's client checks; `Err` holds what was wrong.
+/// What was wrong with a reply ([`decode_response`]); the transport reports it as
+/// `invalid peer response` ([`peerd_api::TransportError::InvalidResponse`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplyError {
+    /// Fewer than the two frames every reply has.
+    #[error("{0} frame(s)")]
+    TooFewFrames(usize),
+    /// The reply's command is not the request's.
+    #[error("reply {got:?} to {expected}")]
+    WrongCommand {
+        /// The reply's first frame.
+        got: String,
+        /// The request's command.
+        expected: String,
+    },
+    /// The reply has the wrong number of frames.
+    #[error("{got} frames instead of {expected}")]
+    FrameCount {
+        /// Frames received.
+        got: usize,
+        /// Frames expected.
+        expected: usize,
+    },
+    /// The `I` reply is not bitmarkd's JSON.
+    #[error("info JSON: {0}")]
+    InfoJson(String),
+    /// The `N` reply is not 8 bytes.
+    #[error("height not 8 bytes")]
+    Height,
+    /// The `H` reply is not 32 bytes.
+    #[error("digest not 32 bytes")]
+    Digest,
+    /// The `R` reply's chain is not UTF-8.
+    #[error("chain not UTF-8")]
+    Chain,
+    /// The `R` reply's timestamp is not 8 bytes.
+    #[error("timestamp not 8 bytes")]
+    Timestamp,
+}
+
+/// Decodes a reply to `request` with bitmarkd's client checks.
 ///
 /// `["E", text]` is [`Response::Error`] for every request. A gossip push expects
 /// `[command, "A"]` ([`Response::Ack`]) or `[command, frames…]` ([`Response::Reply`]; a
 /// reply of exactly `"A"` reads as an acknowledgement).
-pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Response, String> {
+///
+/// # Errors
+///
+/// [`ReplyError`]: what was wrong.
+pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Response, ReplyError> {
     if frames.len() < 2 {
-        return Err(format!("{} frame(s)", frames.len()));
+        return Err(ReplyError::TooFewFrames(frames.len()));
     }
     if frames[0] == ERROR {
         let text = String::from_utf8_lossy(&frames[1]).into_owned();
         return Ok(Response::Error(text));
     }
     if frames[0] != request.command().as_bytes() {
-        return Err(format!(
-            "reply {:?} to {}",
-            String::from_utf8_lossy(&frames[0]),
-            request.command()
-        ));
+        return Err(ReplyError::WrongCommand {
+            got: String::from_utf8_lossy(&frames[0]).into_owned(),
+            expected: request.command().to_owned(),
+        });
     }
-    let exact = |n: usize, frames: &[Bytes]| {
-        if frames.len() == n {
+    let exact = |expected: usize, frames: &[Bytes]| {
+        if frames.len() == expected {
             Ok(())
         } else {
-            Err(format!("{} frames instead of {n}", frames.len()))
+            Err(ReplyError::FrameCount { got: frames.len(), expected })
         }
     };
     let payload = frames[1].clone();
     match request {
         Request::Info => {
             exact(2, &frames)?;
-            let info: NodeInfo =
-                serde_json::from_slice(&payload).map_err(|e| format!("info JSON: {e}"))?;
+            let info: NodeInfo = serde_json::from_slice(&payload)
+                .map_err(|e| ReplyError::InfoJson(e.to_string()))?;
             Ok(Response::Info(info))
         }
         Request::Height => {
             exact(2, &frames)?;
-            be64(&payload).map(Response::Height).ok_or_else(|| "height not 8 bytes".into())
+            be64(&payload).map(Response::Height).ok_or(ReplyError::Height)
         }
         Request::Digest(_) => {
             exact(2, &frames)?;
-            Digest::from_slice(&payload)
-                .map(Response::Digest)
-                .ok_or_else(|| "digest not 32 bytes".into())
+            Digest::from_slice(&payload).map(Response::Digest).ok_or(ReplyError::Digest)
         }
         Request::Block(_) => {
             exact(2, &frames)?;
@@ -240,10 +282,10 @@ pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Resp
         }
         Request::Register(_) => {
             if frames.len() < 5 {
-                return Err(format!("{} frames instead of 5", frames.len()));
+                return Err(ReplyError::FrameCount { got: frames.len(), expected: 5 });
             }
-            let chain = String::from_utf8(frames[1].to_vec()).map_err(|_| "chain not UTF-8")?;
-            let timestamp = be64(&frames[4]).ok_or("timestamp not 8 bytes")?;
+            let chain = String::from_utf8(frames[1].to_vec()).map_err(|_| ReplyError::Chain)?;
+            let timestamp = be64(&frames[4]).ok_or(ReplyError::Timestamp)?;
             Ok(Response::Register(Registration {
                 chain,
                 public_key: frames[2].clone(),

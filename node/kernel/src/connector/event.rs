@@ -61,8 +61,8 @@ pub enum Event {
     },
     /// The result of an [`Action::DeleteDown`].
     DeletedDown {
-        /// `Err` carries the chain's error text.
-        result: Result<(), String>,
+        /// Done, or why the chain could not delete.
+        result: Result<(), DeleteFailure>,
     },
 }
 
@@ -84,6 +84,18 @@ impl From<&ChainError> for ApplyFailure {
             ChainError::OutOfSequence { .. } => ApplyFailure::OutOfSequence,
             other => ApplyFailure::Local(other.to_string()),
         }
+    }
+}
+
+/// Why [`peerd_api::Chain::delete_down`] failed (the chain's error, as text: events are
+/// cloned, chain errors are not).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("delete down failed: {0}")]
+pub struct DeleteFailure(pub String);
+
+impl From<&ChainError> for DeleteFailure {
+    fn from(err: &ChainError) -> Self {
+        DeleteFailure(err.to_string())
     }
 }
 

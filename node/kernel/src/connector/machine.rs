@@ -6,7 +6,9 @@ use tokio::time::Instant;
 use super::fetch::{Fetch, Progress};
 use super::fork::{ForkWalk, Walk};
 use super::vote::Ballot;
-use super::{Action, AfterDelete, ApplyFailure, Connector, LocalChain, State, Winner};
+use super::{
+    Action, AfterDelete, ApplyFailure, Connector, DeleteFailure, LocalChain, State, Winner,
+};
 
 /// Bound on state changes per event, against a logic error looping forever.
 const MAX_STEPS: usize = 32;
@@ -385,7 +387,7 @@ impl Connector {
 
     pub(super) fn on_deleted(
         &mut self,
-        result: Result<(), String>,
+        result: Result<(), DeleteFailure>,
         now: Instant,
         local: &dyn LocalChain,
         out: &mut Vec<Action>,

@@ -13,7 +13,7 @@ use peerd_api::bytes::Bytes;
 use peerd_api::{Chain, DigestSource, Item, ItemKind, NodeRequest};
 use tokio::sync::mpsc;
 
-use crate::connector::{Action, ApplyDigest, ApplyFailure, Event};
+use crate::connector::{Action, ApplyDigest, ApplyFailure, DeleteFailure, Event};
 use crate::status::Metrics;
 
 /// Most operations executed in one blocking call.
@@ -120,7 +120,7 @@ fn execute(chain: &dyn Chain, batch: Vec<Op>) -> (Vec<Event>, Vec<Bytes>) {
                 });
             }
             Action::DeleteDown { number } => {
-                let result = chain.delete_down(number).map_err(|e| e.to_string());
+                let result = chain.delete_down(number).map_err(|e| DeleteFailure::from(&e));
                 out.push(Event::DeletedDown { result });
             }
             other => tracing::error!(action = ?other, "not a chain action"),
@@ -132,7 +132,7 @@ fn execute(chain: &dyn Chain, batch: Vec<Op>) -> (Vec<Event>, Vec<Bytes>) {
 /// Builds a block on the tip and stores it; the outcome is logged (a failure leaves the
 /// chain as it was and the next interval tries again). Returns the stored block.
 fn produce(chain: &dyn Chain, now_unix: u64, transactions: &[Bytes]) -> Option<Bytes> {
-    let stored = chain.produce_including(now_unix, transactions).and_then(|block| {
+    let stored = chain.produce(now_unix, transactions).and_then(|block| {
         let accepted = chain.accept(&block, DigestSource::Compute)?;
         Ok((accepted, block))
     });

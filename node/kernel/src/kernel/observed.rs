@@ -81,12 +81,8 @@ impl Chain for Observed {
         self.inner.prefers(candidate, current)
     }
 
-    fn produce(&self, now_unix: u64) -> Result<Bytes, ChainError> {
-        self.inner.produce(now_unix)
-    }
-
-    fn produce_including(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
-        self.inner.produce_including(now_unix, txs)
+    fn produce(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
+        self.inner.produce(now_unix, txs)
     }
 }
 

@@ -48,15 +48,9 @@ struct Bridge {
 }
 
 fn handle(name: &str, commands: mpsc::Sender<TransportCommand>) -> TransportHandle {
-    TransportHandle {
-        name: name.into(),
-        commands,
-        gossip: GossipMode::Broadcast,
-        local_id: PeerId::new(Bytes::from(format!("{name}-key"))),
-        listeners: Bytes::from(format!("{name}-listeners")),
-        listen_addrs: vec![],
-        stopped: Arc::new(Notify::new()),
-    }
+    let local_id = PeerId::new(Bytes::from(format!("{name}-key")));
+    TransportHandle::new(name, commands, GossipMode::Broadcast, local_id, Arc::new(Notify::new()))
+        .with_listeners(Bytes::from(format!("{name}-listeners")))
 }
 
 /// A kernel on transports `a` and `b`; `min_upstreams` 0 is a standalone (Normal) node.

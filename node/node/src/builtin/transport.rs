@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use peerd_api::{DialTarget, Transport, TransportError};
+use peerd_api::{DialTarget, Transport};
 use serde::{Serialize, Serializer};
 
 use super::{tagged, BuildError, NotCompiled};
@@ -82,14 +82,12 @@ impl TransportConfig {
     ///
     /// # Errors
     ///
-    /// The transport's own configuration error, as text.
-    pub fn check(&self, env: &TransportEnv) -> Result<(), String> {
+    /// What [`TransportConfig::build`] would fail with, except
+    /// [`BuildError::NotCompiled`] (reported on its own by the config check).
+    pub fn check(&self, env: &TransportEnv) -> Result<(), BuildError> {
         match self.build(env) {
             Ok(_) | Err(BuildError::NotCompiled { .. }) => Ok(()),
-            Err(BuildError::Transport {
-                source: TransportError::Config { reason, .. }, ..
-            }) => Err(reason),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e),
         }
     }
 

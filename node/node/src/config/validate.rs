@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use peerd_api::MAX_MESSAGE_BYTES;
+use peerd_api::{TransportError, MAX_MESSAGE_BYTES};
 
 use super::problem::one_of;
 use super::{Config, Origins, Problem};
-use crate::builtin::{StoreConfig, TransportConfig, TransportEnv};
+use crate::builtin::{BuildError, StoreConfig, TransportConfig, TransportEnv};
 
 /// Longest node name accepted.
 const MAX_NAME_LEN: usize = 64;
@@ -38,7 +38,13 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
                 ),
             );
         }
-        if let Err(reason) = transport.check(&env) {
+        if let Err(error) = transport.check(&env) {
+            let reason = match error {
+                BuildError::Transport { source: TransportError::Config { reason, .. }, .. } => {
+                    reason
+                }
+                other => other.to_string(),
+            };
             report(
                 &format!("transports.{i}"),
                 format!("invalid {} transport: {reason}", transport.kind()),

@@ -24,11 +24,46 @@ pub struct HealthView {
     pub network_height: Option<u64>,
 }
 
+/// Why a node is not healthy or not ready (the `reason` of the JSON).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unwell {
+    /// Shutdown has begun.
+    #[error("the node is stopping")]
+    Stopping,
+    /// Fewer registered upstreams than `[sync] min_upstreams`.
+    #[error(
+        "{registered} of the {required} required upstreams are registered ([sync] min_upstreams)"
+    )]
+    TooFewUpstreams {
+        /// Registered now.
+        registered: usize,
+        /// Needed.
+        required: usize,
+    },
+    /// Too far below the network height.
+    #[error("height {height} is {} blocks below the network height {network} (ready within {within})", network - height)]
+    Behind {
+        /// Local height.
+        height: u64,
+        /// Elected network height.
+        network: u64,
+        /// `[http] ready_within`.
+        within: u64,
+    },
+    /// No election has had a winner yet.
+    #[error("no network height elected yet")]
+    NoNetworkHeight,
+    /// Not in Normal mode.
+    #[error("mode is {0}, not normal")]
+    NotNormal(String),
+}
+
 impl HealthView {
-    fn new(s: &Snapshot, verdict: Result<(), String>) -> Self {
+    fn new(s: &Snapshot, verdict: Result<(), Unwell>) -> Self {
         Self {
             ok: verdict.is_ok(),
-            reason: verdict.err(),
+            reason: verdict.err().map(|e| e.to_string()),
             mode: mode_name(s.mode),
             registered: s.peers.iter().filter(|p| p.registered).count(),
             min_upstreams: s.min_upstreams,
@@ -48,12 +83,9 @@ pub(crate) fn mode_name(mode: Mode) -> String {
 pub fn health(s: &Snapshot) -> HealthView {
     let registered = s.peers.iter().filter(|p| p.registered).count();
     let verdict = if s.mode == Mode::Stopped {
-        Err("the node is stopping".to_owned())
+        Err(Unwell::Stopping)
     } else if registered < s.min_upstreams {
-        Err(format!(
-            "{registered} of the {} required upstreams are registered ([sync] min_upstreams)",
-            s.min_upstreams
-        ))
+        Err(Unwell::TooFewUpstreams { registered, required: s.min_upstreams })
     } else {
         Ok(())
     };
@@ -64,13 +96,9 @@ pub fn health(s: &Snapshot) -> HealthView {
 pub fn readiness(s: &Snapshot, within: u64) -> HealthView {
     let verdict = match (s.mode, s.network_height) {
         (Mode::Normal, Some(network)) if s.height.saturating_add(within) >= network => Ok(()),
-        (Mode::Normal, Some(network)) => Err(format!(
-            "height {} is {} blocks below the network height {network} (ready within {within})",
-            s.height,
-            network - s.height
-        )),
-        (Mode::Normal, None) => Err("no network height elected yet".to_owned()),
-        (mode, _) => Err(format!("mode is {}, not normal", mode_name(mode))),
+        (Mode::Normal, Some(network)) => Err(Unwell::Behind { height: s.height, network, within }),
+        (Mode::Normal, None) => Err(Unwell::NoNetworkHeight),
+        (mode, _) => Err(Unwell::NotNormal(mode_name(mode))),
     };
     HealthView::new(s, verdict)
 }

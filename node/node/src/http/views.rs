@@ -188,11 +188,9 @@ fn addresses(transport: &str, key: &[u8], listeners: &[u8]) -> Vec<String> {
                 .map(|addrs| addrs.iter().map(ToString::to_string).collect())
                 .unwrap_or_default()
         }
-        "zmq" => peerd_bitmark::address::unpack_list(listeners)
-            .0
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
+        "zmq" => {
+            peerd_wire::address::unpack_list(listeners).0.iter().map(ToString::to_string).collect()
+        }
         "memory" => std::str::from_utf8(listeners).map(|s| vec![s.to_owned()]).unwrap_or_default(),
         _ => Vec::new(),
     }

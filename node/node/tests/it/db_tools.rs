@@ -32,7 +32,7 @@ fn grow(config: &Config, blocks: u64) -> (u64, Digest) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     let start = now.as_secs() - 10_000;
     for i in 0..blocks {
-        let block = chain.produce(start + i).unwrap();
+        let block = chain.produce(start + i, &[]).unwrap();
         chain.accept(&block, DigestSource::Compute).unwrap();
     }
     chain.store().flush().unwrap();

@@ -56,6 +56,10 @@ impl Chain for ReadOnly {
     fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
         self.0.prefers(candidate, current)
     }
+
+    fn produce(&self, _now_unix: u64, _transactions: &[Bytes]) -> Result<Bytes, ChainError> {
+        Err(ChainError::Unsupported("block production on a read-only chain"))
+    }
 }
 
 /// The transports the benchmark can run on.

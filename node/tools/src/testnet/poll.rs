@@ -63,31 +63,77 @@ pub struct Row {
     pub http: SocketAddr,
 }
 
+/// Why a node's `/status` could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PollError {
+    /// No answer within the poll's timeout.
+    #[error("no answer from {addr} within {TIMEOUT:?}")]
+    Timeout {
+        /// The node's HTTP address.
+        addr: SocketAddr,
+    },
+    /// Connecting, writing or reading failed.
+    #[error("{addr}: {source}")]
+    Io {
+        /// The node's HTTP address.
+        addr: SocketAddr,
+        /// The socket error.
+        source: std::io::Error,
+    },
+    /// The reply was not HTTP.
+    #[error("{addr}: malformed reply")]
+    Malformed {
+        /// The node's HTTP address.
+        addr: SocketAddr,
+    },
+    /// The reply's status was not 200.
+    #[error("{addr}{path}: HTTP {code}")]
+    Status {
+        /// The node's HTTP address.
+        addr: SocketAddr,
+        /// The path asked for.
+        path: &'static str,
+        /// The HTTP status code.
+        code: String,
+    },
+    /// The body was not the status JSON.
+    #[error("{addr}/status: {source}")]
+    Json {
+        /// The node's HTTP address.
+        addr: SocketAddr,
+        /// The decoding error.
+        source: serde_json::Error,
+    },
+    /// The polling task failed.
+    #[error("poll task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
 /// `GET /status` of `addr`.
 ///
 /// # Errors
 ///
-/// A text saying what failed: connection, timeout, HTTP status or JSON.
-pub async fn status(addr: SocketAddr) -> Result<Status, String> {
+/// [`PollError`]: connection, timeout, HTTP status or JSON.
+pub async fn status(addr: SocketAddr) -> Result<Status, PollError> {
     let body = tokio::time::timeout(TIMEOUT, get(addr, "/status"))
         .await
-        .map_err(|_| format!("no answer from {addr} within {TIMEOUT:?}"))??;
-    serde_json::from_str(&body).map_err(|e| format!("{addr}/status: {e}"))
+        .map_err(|_| PollError::Timeout { addr })??;
+    serde_json::from_str(&body).map_err(|source| PollError::Json { addr, source })
 }
 
-async fn get(addr: SocketAddr, path: &str) -> Result<String, String> {
-    let fail = |e: std::io::Error| format!("{addr}: {e}");
+async fn get(addr: SocketAddr, path: &'static str) -> Result<String, PollError> {
+    let fail = |source: std::io::Error| PollError::Io { addr, source };
     let mut stream = TcpStream::connect(addr).await.map_err(fail)?;
     let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.map_err(fail)?;
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).await.map_err(fail)?;
     let text = String::from_utf8_lossy(&bytes);
-    let (head, body) =
-        text.split_once("\r\n\r\n").ok_or_else(|| format!("{addr}: malformed reply"))?;
+    let (head, body) = text.split_once("\r\n\r\n").ok_or(PollError::Malformed { addr })?;
     let code = head.split(' ').nth(1).unwrap_or("?");
     if code != "200" {
-        return Err(format!("{addr}{path}: HTTP {code}"));
+        return Err(PollError::Status { addr, path, code: code.to_owned() });
     }
     Ok(body.to_owned())
 }
@@ -97,13 +143,13 @@ pub async fn rows(network: &Network) -> Vec<Row> {
     let tasks: Vec<_> = network.nodes.iter().map(|n| tokio::spawn(status(n.http))).collect();
     let mut out = Vec::with_capacity(tasks.len());
     for (node, task) in network.nodes.iter().zip(tasks) {
-        let answer = task.await.unwrap_or_else(|e| Err(e.to_string()));
+        let answer = task.await.unwrap_or_else(|e| Err(PollError::Task(e)));
         out.push(row(node, answer));
     }
     out
 }
 
-fn row(node: &Node, answer: Result<Status, String>) -> Row {
+fn row(node: &Node, answer: Result<Status, PollError>) -> Row {
     let running = procs::alive(node.pid, node);
     let (mode, height, tip, peers) = match answer {
         Ok(s) => (s.mode, Some(s.height), s.tip, s.peers),

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use peerd_announce::{AnnounceHandler, Config};
 use peerd_api::{
-    CancellationToken, HandlerContext, Item, ItemKind, LocalIdentity, Mode, ModeCell, NodeLink,
-    NodeRequest, Origin, Store, TokioClock,
+    HandlerContext, Item, ItemKind, LocalIdentity, NodeRequest, Origin, Store, TokioClock,
 };
 use peerd_testkit::chain::ToyChain;
 use tokio::sync::mpsc;
@@ -42,16 +41,10 @@ pub struct Kernel {
 
 /// A context starting at `unix`, on `store`. Create it inside the (paused) runtime.
 pub fn context_at(unix: u64, store: Arc<dyn Store>) -> Kernel {
-    let (tx, requests) = mpsc::channel(256);
-    let ctx = HandlerContext {
-        chain: Arc::new(ToyChain::new()),
-        store,
-        mode: ModeCell::new(Mode::Normal),
-        clock: Arc::new(TokioClock::starting_at(unix)),
-        node: NodeLink::new(tx),
-        identities: identities().into(),
-        shutdown: CancellationToken::new(),
-    };
+    let (ctx, requests) = peerd_testkit::handler::context(Arc::new(ToyChain::new()), store);
+    let ctx = ctx
+        .with_clock(Arc::new(TokioClock::starting_at(unix)))
+        .with_identities(identities().into());
     Kernel { ctx, requests }
 }
 

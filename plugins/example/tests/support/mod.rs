@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{
-    Accepted, BlockMeta, CancellationToken, Chain, ChainError, Clock, Digest, DigestSource,
-    Handler, HandlerContext, HandlerError, Item, Mode, ModeCell, NodeLink, Origin, Outcome,
+    Accepted, BlockMeta, Chain, ChainError, Clock, Digest, DigestSource, Handler, HandlerContext,
+    HandlerError, Item, Origin, Outcome,
 };
 use peerd_example::ed25519_dalek::SigningKey;
 use peerd_example::{Config, NoteHandler};
-use tokio::sync::mpsc;
 
 /// Unix time the test clocks start at.
 pub const START: u64 = 1_700_000_000;
@@ -50,6 +49,10 @@ impl Chain for StubChain {
     fn prefers(&self, _candidate: &Digest, _current: &Digest) -> bool {
         false
     }
+
+    fn produce(&self, _now_unix: u64, _transactions: &[Bytes]) -> Result<Bytes, ChainError> {
+        Err(ChainError::Unsupported("block production"))
+    }
 }
 
 /// A clock the test sets by hand.
@@ -64,15 +67,9 @@ impl Clock for FixedClock {
 
 /// A context with a fresh memory store and this clock.
 pub fn context(clock: Arc<dyn Clock>) -> HandlerContext {
-    HandlerContext {
-        chain: Arc::new(StubChain),
-        store: Arc::new(peerd_store_memory::Store::new()),
-        mode: ModeCell::new(Mode::Normal),
-        clock,
-        node: NodeLink::new(mpsc::channel(16).0),
-        identities: Arc::from(vec![]),
-        shutdown: CancellationToken::new(),
-    }
+    let store = Arc::new(peerd_store_memory::Store::new());
+    let (ctx, _requests) = peerd_testkit::handler::context(Arc::new(StubChain), store);
+    ctx.with_clock(clock)
 }
 
 /// A handler with default options, and a context whose clock reads [`START`].

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use peerd_api::{
-    CancellationToken, Chain, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind,
-    Mode, ModeCell, NodeEvent, NodeLink, NodeRequest, Origin, Outcome, Store, TokioClock,
+    Chain, DigestSource, Handler, HandlerContext, HandlerError, Item, ItemKind, NodeEvent,
+    NodeRequest, Origin, Outcome, Store, TokioClock,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::chain::ChainParams;
@@ -43,16 +43,8 @@ impl Net {
             Arc::new(BitmarkChain::open(store.clone(), ChainParams::DEV, clock.clone()).unwrap());
         let reservoir = Arc::new(Reservoir::new(config));
         let handler = ReservoirHandler::new(reservoir.clone());
-        let (tx, requests) = mpsc::channel(64);
-        let ctx = HandlerContext {
-            chain: chain.clone(),
-            store: store.clone(),
-            mode: ModeCell::new(Mode::Normal),
-            clock,
-            node: NodeLink::new(tx),
-            identities: Arc::from(vec![]),
-            shutdown: CancellationToken::new(),
-        };
+        let (ctx, requests) = peerd_testkit::handler::context(chain.clone(), store.clone());
+        let ctx = ctx.with_clock(clock);
         Net { store, chain, reservoir, handler, ctx, requests }
     }
 

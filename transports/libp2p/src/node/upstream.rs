@@ -226,8 +226,7 @@ impl Node {
         };
         let limit = self.settings.queue_limit;
         if upstream.queue.len() >= limit {
-            let text = format!("request queue to {peer} is full ({limit} waiting)");
-            let _ = reply.send(Err(TransportError::Io(text)));
+            let _ = reply.send(Err(TransportError::QueueFull { peer, limit }));
             return;
         }
         upstream.queue.push_back(Queued { id, request, reply: Some(reply) });
@@ -317,7 +316,7 @@ impl Node {
             },
             OutboundFailure::Io(error) => match too_large(&error) {
                 Some((size, max)) => TransportError::TooLarge { size, max },
-                None => TransportError::Io(format!("request to {peer}: {error}")),
+                None => TransportError::io(format!("request to {peer}"), error),
             },
         }
     }

@@ -37,7 +37,7 @@ pub fn dev_chain() -> Arc<BitmarkChain> {
 /// Produces and stores blocks until `chain` is `height` high.
 pub fn grow(chain: &BitmarkChain, height: u64) {
     for n in chain.height().unwrap() + 1..=height {
-        let block = chain.produce(CHAIN_START + 10 * n).unwrap();
+        let block = chain.produce(CHAIN_START + 10 * n, &[]).unwrap();
         chain.accept(&block, DigestSource::Compute).unwrap();
     }
 }

@@ -48,7 +48,7 @@ pub fn dev_chain(height: u64) -> Arc<BitmarkChain> {
 /// Produces blocks on `chain` until its height is `height`.
 pub fn grow(chain: &BitmarkChain, height: u64) {
     for n in chain.height().unwrap() + 1..=height {
-        let block = chain.produce(CHAIN_START + 10 * n).unwrap();
+        let block = chain.produce(CHAIN_START + 10 * n, &[]).unwrap();
         chain.accept(&block, DigestSource::Compute).unwrap();
     }
 }

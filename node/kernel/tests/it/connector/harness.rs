@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use peerd_api::{Chain, DigestSource, Mode, PeerId, Request, RequestId, Response, TransportError};
 use peerd_kernel::connector::{
-    Action, ApplyDigest, ApplyFailure, ChainView, Connector, Event, State, SyncConfig, UpstreamKind,
+    Action, ApplyDigest, ApplyFailure, ChainView, Connector, DeleteFailure, Event, State,
+    SyncConfig, UpstreamKind,
 };
 use peerd_testkit::chain::ToyChain;
 use tokio::time::Instant;
@@ -155,7 +156,7 @@ impl Net {
                 Event::Applied { token, result }
             }
             Action::DeleteDown { number } => {
-                let result = self.local.delete_down(number).map_err(|e| e.to_string());
+                let result = self.local.delete_down(number).map_err(|e| DeleteFailure::from(&e));
                 Event::DeletedDown { result }
             }
             other => unreachable!("{other:?}"),

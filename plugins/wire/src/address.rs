@@ -1,4 +1,4 @@
-//! Packed listener addresses (`util/canonical.go`), spec §3.4.
+//! Packed listener addresses (bitmarkd's `util/canonical.go`), protocol §3.4.
 //!
 //! A packed list is a concatenation of records `[len][port_hi][port_lo][ip…]` with `len` = 7
 //! (4-byte IPv4) or 19 (16-byte IPv6, or IPv4 mapped as `::ffff:a.b.c.d`). Like Go's
@@ -8,14 +8,13 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use crate::Fault;
-
 /// Length byte of an IPv4 record.
 pub const RECORD_V4: u8 = 7;
 /// Length byte of an IPv6 (or IPv4-mapped) record.
 pub const RECORD_V6: u8 = 19;
 
-/// Why a `host:port` text was rejected.
+/// Why a `host:port` text was rejected. The texts of the last two are bitmarkd's fault
+/// texts (`invalid ip address`, `invalid port number`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AddressError {
@@ -24,20 +23,11 @@ pub enum AddressError {
     MissingPort(String),
     /// The host is not an IP address (bitmarkd would try DNS, which a peer address must
     /// not need; peerd rejects host names) or the text is malformed.
-    #[error("{}", Fault::InvalidIpAddress)]
+    #[error("invalid ip address")]
     InvalidIpAddress,
     /// The port is not a number in 1..=65535.
-    #[error("{}", Fault::InvalidPortNumber)]
+    #[error("invalid port number")]
     InvalidPortNumber,
-}
-
-impl From<AddressError> for Fault {
-    fn from(e: AddressError) -> Self {
-        match e {
-            AddressError::InvalidPortNumber => Fault::InvalidPortNumber,
-            _ => Fault::InvalidIpAddress,
-        }
-    }
 }
 
 /// A listener address: an IP in the form it was parsed or unpacked in, and a port.
@@ -246,6 +236,7 @@ mod tests {
         assert_eq!(Connection::parse("[::1]:x"), Err(AddressError::InvalidPortNumber));
         assert_eq!(Connection::parse("[::1]:-1"), Err(AddressError::InvalidPortNumber));
         assert!(matches!(Connection::parse("[::1]"), Err(AddressError::MissingPort(_))));
-        assert_eq!(Fault::from(AddressError::InvalidPortNumber), Fault::InvalidPortNumber);
+        assert_eq!(AddressError::InvalidPortNumber.to_string(), "invalid port number");
+        assert_eq!(AddressError::InvalidIpAddress.to_string(), "invalid ip address");
     }
 }
