@@ -38,7 +38,7 @@ use std::path::PathBuf;
 use peerd_api::PluginConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::builtin::{StoreConfig, TransportConfig};
+use crate::builtin::{StoreConfig, TransportConfig, TransportEnv};
 use peerd_kernel::connector::SyncConfig;
 
 mod docs;
@@ -62,8 +62,7 @@ pub use validate::check_handlers;
 /// Name of the config file looked up in the data directory when `--config` is not given.
 pub const FILE_NAME: &str = "peerd.toml";
 
-/// Prefix of the environment variables read as configuration.
-pub const ENV_PREFIX: &str = "PEERD_";
+pub use origin::ENV_PREFIX;
 
 /// The whole configuration of a node.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -193,6 +192,16 @@ impl Default for Config {
 }
 
 impl Config {
+    /// What this node's transports share, with its own in-process network.
+    pub fn transport_env(&self, memory_net: peerd_transport_memory::MemoryNet) -> TransportEnv {
+        TransportEnv {
+            node_name: self.node.name.clone(),
+            chain: self.node.chain.as_str().to_owned(),
+            data_dir: self.node.data_dir.clone(),
+            memory_net,
+        }
+    }
+
     /// The store directory this config opens, with relative paths taken under
     /// `node.data_dir`; `None` for the memory store.
     pub fn store_path(&self) -> Option<PathBuf> {

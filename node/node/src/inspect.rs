@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::inspect::{self, InspectError};
+use peerd_bitmark::params::ChainParams;
 
 use crate::cli::InspectCommand;
 

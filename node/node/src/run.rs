@@ -17,12 +17,12 @@ use peerd_api::{
     TransportHandle, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::builtin::{self, BuildError, TransportEnv};
+use crate::builtin::{self, BuildError};
 use crate::config::Config;
 use crate::http::{self, HttpError, HttpState};
 use crate::lockfile::{DataDirLock, LockError};
@@ -230,7 +230,7 @@ fn start_transports(
     events: mpsc::Sender<TransportEvent>,
     stop: &CancellationToken,
 ) -> Result<Vec<TransportHandle>, BuildError> {
-    let env = TransportEnv::new(config, peerd_transport_memory::MemoryNet::new(rand::random()));
+    let env = config.transport_env(peerd_transport_memory::MemoryNet::new(rand::random()));
     let mut handles = Vec::new();
     for cfg in &config.transports {
         let ctx = TransportContext {

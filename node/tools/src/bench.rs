@@ -34,7 +34,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use peerd_api::{Chain, ChainError, DigestSource, StoreError, SystemClock, TransportError};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use serde::Serialize;
 
 use peerd_kernel::connector::SyncConfig;

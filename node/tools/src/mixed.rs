@@ -18,7 +18,7 @@ use peerd_api::{
     Transport, TransportContext, TransportError, TransportHandle, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_transport_libp2p::libp2p::identity::Keypair;
 use peerd_transport_libp2p::Libp2pTransport;
 use peerd_transport_zmq::keys::KeyPair;

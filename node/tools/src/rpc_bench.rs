@@ -32,7 +32,7 @@ use peerd_api::{
     TransportError, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_transport_zmq::bench::{drive, BenchError, DriveOptions, DriveResult, EchoServer};
 use peerd_transport_zmq::keys::{KeyError, KeyPair};
 use peerd_transport_zmq::ZmqTransport;

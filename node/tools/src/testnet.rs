@@ -17,6 +17,7 @@ pub mod keys;
 pub mod layout;
 pub mod manifest;
 pub mod monitor;
+pub mod output;
 pub mod poll;
 pub mod procs;
 pub mod render;
@@ -24,8 +25,9 @@ pub mod spec;
 pub mod start;
 
 pub use args::{TestnetCommand, UpArgs};
-pub use commands::{run, Output};
+pub use commands::run;
 pub use manifest::Network;
+pub use output::Output;
 pub use spec::{counts, parse_secs, NetworkSpec, NodeSpec};
 
 /// Errors of `peerd testnet`.

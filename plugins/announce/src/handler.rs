@@ -223,7 +223,7 @@ impl Handler for AnnounceHandler {
         }
     }
 
-    async fn register(
+    async fn on_registration(
         &self,
         ctx: &HandlerContext,
         transport: &str,
@@ -279,6 +279,6 @@ impl Handler for AnnounceHandler {
     }
 
     async fn run(&self, ctx: HandlerContext) -> Result<(), HandlerError> {
-        crate::cycle::run(self, ctx).await
+        self.run_timers(ctx).await
     }
 }

@@ -42,12 +42,12 @@
 
 mod cache;
 mod config;
-mod cycle;
 mod handler;
 mod plugin;
 mod rebalance;
 mod rpc;
 mod table;
+mod timers;
 
 pub use cache::COLUMN as CACHE_COLUMN;
 pub use config::{Config, ConfigError, RpcSelf, Settings};

@@ -129,18 +129,18 @@ fn registration(b: u8) -> Registration {
 async fn register_records_the_registrant_and_introduces_a_third_peer() {
     let k = context();
     let h = handler();
-    let answer = h.register(&k.ctx, "zmq", &registration(1)).await.unwrap();
+    let answer = h.on_registration(&k.ctx, "zmq", &registration(1)).await.unwrap();
     assert_eq!(answer, None, "only ourselves and the registrant are known");
     assert!(h.peers("zmq").iter().any(|e| e.key == key(1)), "registrant recorded");
     // A peer of another transport is never introduced.
-    h.register(&k.ctx, "libp2p", &registration(3)).await.unwrap();
-    assert_eq!(h.register(&k.ctx, "zmq", &registration(1)).await.unwrap(), None);
+    h.on_registration(&k.ctx, "libp2p", &registration(3)).await.unwrap();
+    assert_eq!(h.on_registration(&k.ctx, "zmq", &registration(1)).await.unwrap(), None);
 
-    h.register(&k.ctx, "zmq", &registration(2)).await.unwrap();
-    h.register(&k.ctx, "zmq", &registration(4)).await.unwrap();
+    h.on_registration(&k.ctx, "zmq", &registration(2)).await.unwrap();
+    h.on_registration(&k.ctx, "zmq", &registration(4)).await.unwrap();
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..64 {
-        let peer = h.register(&k.ctx, "zmq", &registration(1)).await.unwrap().unwrap();
+        let peer = h.on_registration(&k.ctx, "zmq", &registration(1)).await.unwrap().unwrap();
         assert_ne!(peer.public_key, key(1), "never the registrant");
         assert_ne!(peer.public_key, key(0x50), "never ourselves");
         assert_eq!(peer.chain, "local");
@@ -156,6 +156,6 @@ async fn bad_registrations_are_rejected() {
     let h = handler();
     let mut r = registration(1);
     r.public_key = Bytes::new();
-    let err = h.register(&k.ctx, "zmq", &r).await.unwrap_err();
+    let err = h.on_registration(&k.ctx, "zmq", &r).await.unwrap_err();
     assert_eq!(err.to_string(), "peer public key is 0 bytes, expected 1 to 128");
 }

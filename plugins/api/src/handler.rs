@@ -255,7 +255,7 @@ pub trait Handler: Send + Sync + 'static {
     /// kind: it records the registrant (bitmarkd's `AddPeer`) and returns one other peer
     /// of the same transport to introduce in the reply. `None` (the default) makes the
     /// kernel introduce this node itself.
-    async fn register(
+    async fn on_registration(
         &self,
         _ctx: &HandlerContext,
         _transport: &str,

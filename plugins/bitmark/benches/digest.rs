@@ -6,10 +6,10 @@
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::batch_digests::verify_digests;
 use peerd_bitmark::digest::{sha3_256, Argon2dHasher};
 use peerd_bitmark::header::{self, Header};
-use peerd_bitmark::verify::verify_digests;
+use peerd_bitmark::params::ChainParams;
 
 fn block(number: u64) -> Bytes {
     let header = Header {

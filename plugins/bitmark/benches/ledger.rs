@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use peerd_api::{Chain, Clock, DigestSource, Store};
 use peerd_bitmark::account::{Account, PrivateKey};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_bitmark::transaction::{
     AssetData, AssetId, BitmarkIssue, BitmarkTransferUnratified, Link, Transaction,
 };

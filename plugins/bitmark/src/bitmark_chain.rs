@@ -4,7 +4,7 @@
 //! use std::sync::Arc;
 //! use peerd_api::{Chain, DigestSource, SystemClock};
 //! use peerd_bitmark::bitmark_chain::BitmarkChain;
-//! use peerd_bitmark::chain::ChainParams;
+//! use peerd_bitmark::params::ChainParams;
 //!
 //! let store = Arc::new(peerd_store_memory::Store::new());
 //! let chain = BitmarkChain::open(store, ChainParams::DEV, Arc::new(SystemClock)).unwrap();
@@ -20,11 +20,11 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use bytes::Bytes;
 use peerd_api::{Accepted, BlockMeta, Chain, ChainError, Clock, Digest, DigestSource, Store};
 
-use crate::chain::ChainParams;
 use crate::header::{self, Header};
 use crate::ledger::{self, query, Tip};
+use crate::params::ChainParams;
 use crate::producer::{self, ProducerConfig};
-use crate::{digest, verify};
+use crate::{batch_digests, digest};
 
 /// A bitmark chain (`bitmark`, `testing`, `local` or `dev`) kept in a [`Store`].
 ///
@@ -189,7 +189,7 @@ impl Chain for BitmarkChain {
     }
 
     fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
-        Ok(verify::verify_digests(&self.params, blocks)?)
+        Ok(batch_digests::verify_digests(&self.params, blocks)?)
     }
 
     fn delete_down(&self, number: u64) -> Result<(), ChainError> {

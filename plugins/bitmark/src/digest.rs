@@ -139,7 +139,7 @@ pub fn to_big_endian(digest: &Digest) -> [u8; 32] {
 
 /// Proof of work: the reversed digest as a 256-bit big-endian number is ≤ the target of
 /// `difficulty`. Chains that skip the check (`local`, `dev`) decide that in
-/// [`crate::chain::ChainParams::proof_of_work_ok`].
+/// [`crate::params::ChainParams::proof_of_work_ok`].
 pub fn meets_difficulty(digest: &Digest, difficulty: &Difficulty) -> bool {
     to_big_endian(digest) <= *difficulty.target()
 }

@@ -14,8 +14,7 @@ use crate::Fault;
 pub const HEADER_LEN: usize = 100;
 /// Current block version.
 pub const CURRENT_VERSION: u16 = 5;
-/// Lowest valid block version.
-pub const MINIMUM_VERSION: u16 = 1;
+pub use crate::rules::MINIMUM_VERSION;
 /// Number of the genesis block.
 pub const GENESIS_NUMBER: u64 = 1;
 /// Lowest number of a non-genesis block.
@@ -155,7 +154,7 @@ pub fn extract_header(
     let bytes = header_bytes(block)?;
     let header = Header::unpack(bytes, now_unix)?;
     if check_height > GENESIS_NUMBER {
-        crate::validator::next_height(check_height, header.number)?;
+        crate::rules::next_height(check_height, header.number)?;
     }
     Ok((header, &block[HEADER_LEN..]))
 }

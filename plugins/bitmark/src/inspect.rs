@@ -7,7 +7,7 @@
 //! Decoding never checks the wall clock: a header's timestamp is shown, not judged.
 //!
 //! ```
-//! use peerd_bitmark::chain::ChainParams;
+//! use peerd_bitmark::params::ChainParams;
 //! use peerd_bitmark::inspect;
 //!
 //! let genesis = ChainParams::DEV.genesis().block();
@@ -19,8 +19,8 @@
 
 use serde_json::{json, Value};
 
-use crate::chain::ChainParams;
 use crate::header::{self, Header, HEADER_LEN};
+use crate::params::ChainParams;
 use crate::transaction::{Link, Transaction};
 use crate::Fault;
 use peerd_wire::address;

@@ -36,6 +36,7 @@
 //! The height is the last key of `bitmark.blocks` (1 when empty); the tip state and the
 //! current difficulty are cached in memory ([`tip::Tip`]) and rebuilt from the store on open.
 
+mod admission;
 pub mod apply;
 pub mod columns;
 pub mod delete;
@@ -45,7 +46,6 @@ mod records;
 mod staging;
 pub mod tip;
 pub mod undo;
-mod validate;
 
 pub use apply::{prepare, Prepared};
 pub use delete::delete_down;

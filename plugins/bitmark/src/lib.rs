@@ -6,8 +6,8 @@
 
 pub mod account;
 pub mod base58;
+pub mod batch_digests;
 pub mod bitmark_chain;
-pub mod chain;
 pub mod currency;
 pub mod difficulty;
 pub mod digest;
@@ -17,12 +17,12 @@ pub mod header;
 pub mod inspect;
 pub mod ledger;
 pub mod merkle;
+pub mod params;
 pub mod payid;
 pub mod producer;
+pub mod rules;
 pub mod seed;
 pub mod transaction;
-pub mod validator;
 pub mod varint;
-pub mod verify;
 
 pub use fault::Fault;

@@ -19,14 +19,14 @@ use std::collections::{HashMap, HashSet};
 use peerd_api::{ChainError, Digest, DigestSource, Store};
 
 use crate::account::{Account, PrivateKey};
-use crate::chain::ChainParams;
 use crate::currency::{Currency, CurrencyMap};
 use crate::header::{self, Header, HEADER_LEN, MAXIMUM_TRANSACTIONS};
 use crate::ledger::{self, tip, Tip};
+use crate::params::ChainParams;
 use crate::transaction::{
     AssetData, AssetId, BlockFoundation, Link, Transaction, FOUNDATION_VERSION,
 };
-use crate::{digest, merkle, validator, Fault};
+use crate::{digest, merkle, rules, Fault};
 
 /// Test-network Bitcoin address of the default producer (from bitmarkd's tests).
 pub const DEV_BITCOIN_ADDRESS: &str = "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn";
@@ -122,7 +122,7 @@ pub fn build_block(
 
     let version = header::CURRENT_VERSION.max(tip.version);
     let difficulty =
-        if params.retarget_checked() && validator::is_block_to_adjust_difficulty(number, version) {
+        if params.retarget_checked() && rules::is_block_to_adjust_difficulty(number, version) {
             tip::retarget(store, number)?
         } else {
             tip.difficulty

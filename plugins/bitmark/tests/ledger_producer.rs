@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use peerd_api::{Chain, ChainError, DigestSource, Store};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::header::Header;
 use peerd_bitmark::ledger::query;
+use peerd_bitmark::params::ChainParams;
 use peerd_bitmark::producer::ProducerConfig;
 use peerd_bitmark::transaction::Transaction;
 

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use peerd_api::{Chain, DigestSource, Store};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::difficulty::{Difficulty, ONE_BITS};
 use peerd_bitmark::header::Header;
+use peerd_bitmark::params::ChainParams;
 
 use ledger_support::*;
 

@@ -160,7 +160,7 @@ fn digest_vectors() {
                 assert_eq!(hex::encode(difficulty.target()), str_field(case, "target_hex"));
                 assert_eq!(difficulty.value(), case["difficulty_value"].as_f64().unwrap());
                 let params =
-                    peerd_bitmark::chain::ChainParams::by_name(str_field(case, "chain")).unwrap();
+                    peerd_bitmark::params::ChainParams::by_name(str_field(case, "chain")).unwrap();
                 let d = digest_field(case, "digest");
                 let expected = case["expected"].as_bool().unwrap();
                 assert_eq!(params.proof_of_work_ok(&d, &difficulty), expected, "{case}");

@@ -8,11 +8,11 @@ mod common;
 
 use common::{expected_error, hex_field, run, str_field, u64_field};
 use peerd_api::Digest;
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::difficulty::{self, Difficulty};
 use peerd_bitmark::header::{self, Header, HEADER_LEN};
+use peerd_bitmark::params::ChainParams;
 use peerd_bitmark::transaction::Transaction;
-use peerd_bitmark::{digest, validator};
+use peerd_bitmark::{digest, rules};
 use serde_json::Value;
 
 /// Injected "now" for header checks: after every vector timestamp.
@@ -124,7 +124,7 @@ fn validator_vectors() {
         let version = |field| u64_field(case, field) as u16;
         match kind {
             "time_spacing" => check_result(
-                validator::time_spacing(version("version"), u64_field(case, "time_spacing")),
+                rules::time_spacing(version("version"), u64_field(case, "time_spacing")),
                 case,
             ),
             "incoming_difficulty" => {
@@ -135,7 +135,7 @@ fn validator_vectors() {
                     Difficulty::from_value(case["current_difficulty_value"].as_f64().unwrap());
                 assert_eq!(current.bits(), bits_field(case, "current_difficulty_bits"));
                 let params = ChainParams::by_name(str_field(case, "chain")).unwrap();
-                let result = validator::incoming_difficulty(
+                let result = rules::incoming_difficulty(
                     version("header_version"),
                     &incoming,
                     &current,
@@ -145,14 +145,14 @@ fn validator_vectors() {
             }
             "difficulty_applied_version" => {
                 let expected = case["expected"].as_bool().unwrap();
-                assert_eq!(validator::is_difficulty_applied_version(version("version")), expected);
+                assert_eq!(rules::is_difficulty_applied_version(version("version")), expected);
             }
             "header_version" => check_result(
-                validator::header_version(version("current_version"), version("incoming_version")),
+                rules::header_version(version("current_version"), version("incoming_version")),
                 case,
             ),
             "block_linkage" => check_result(
-                validator::block_linkage(
+                rules::block_linkage(
                     &digest_field(case, "current_digest"),
                     &digest_field(case, "incoming_previous_digest"),
                 ),
@@ -160,14 +160,14 @@ fn validator_vectors() {
             ),
             "block_to_adjust_difficulty" => {
                 let expected = case["expected"].as_bool().unwrap();
-                let got = validator::is_block_to_adjust_difficulty(
+                let got = rules::is_block_to_adjust_difficulty(
                     u64_field(case, "height"),
                     version("version"),
                 );
                 assert_eq!(got, expected, "{case}");
             }
             "next_height" => check_result(
-                validator::next_height(
+                rules::next_height(
                     u64_field(case, "expected_next_height"),
                     u64_field(case, "incoming_height"),
                 ),

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{expected_error, str_field, u64_field};
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_bitmark::payid::{PayId, PayNonce};
 use serde_json::Value;
 

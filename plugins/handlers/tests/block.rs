@@ -9,7 +9,7 @@ use peerd_api::{
     NodeRequest, Origin, Outcome, TokioClock,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_handlers::block::{BlockHandler, MAX_AHEAD, MISSING_PARAMETERS, OUT_OF_SEQUENCE};
 use tokio::sync::mpsc;
 

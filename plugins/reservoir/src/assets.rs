@@ -7,8 +7,8 @@ use peerd_bitmark::Fault;
 
 use crate::config::ReservoirConfig;
 use crate::error::{ReservoirError, ReservoirFault};
-use crate::reservoir::LedgerView;
 use crate::state::{CachedAsset, State};
+use crate::view::LedgerView;
 
 /// Caches every asset of `packed`; returns the number of new ones. Confirmed assets are
 /// skipped; an identical record (same name, fingerprint, metadata and registrant) restarts

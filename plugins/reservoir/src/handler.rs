@@ -19,7 +19,8 @@ use peerd_api::{
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
 
 use crate::error::ReservoirFault;
-use crate::reservoir::{LedgerView, Reservoir};
+use crate::reservoir::Reservoir;
+use crate::view::LedgerView;
 
 /// The handler of the reservoir's four kinds; all share one [`Reservoir`].
 #[derive(Clone, Debug)]

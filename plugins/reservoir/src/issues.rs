@@ -7,15 +7,18 @@
 //! other issues are *paid*: they must all be of one asset confirmed in a block above the
 //! genesis, and are verified by a payment of the fee × count to that block's owner.
 
+use std::sync::Mutex;
+
 use bytes::Bytes;
 use peerd_bitmark::ledger::query;
 use peerd_bitmark::payid::PayId;
 use peerd_bitmark::transaction::{Link, Transaction};
 use peerd_bitmark::Fault;
 
+use crate::config::ReservoirConfig;
 use crate::error::{ReservoirError, ReservoirFault};
-use crate::reservoir::{LedgerView, Reservoir, Submitted};
-use crate::state::{Entry, Group, PoolTx};
+use crate::state::{Entry, Group, PoolTx, State};
+use crate::view::{LedgerView, Submitted};
 use crate::{assets, payment, proof};
 
 /// Most issues in one message (bitmarkd's `MaximumIssues`).
@@ -23,7 +26,8 @@ pub const MAXIMUM_ISSUES: usize = 100;
 
 /// Validates and holds the issues of `packed`.
 pub(crate) fn store(
-    reservoir: &Reservoir,
+    state: &Mutex<State>,
+    config: &ReservoirConfig,
     view: &LedgerView<'_>,
     packed: &[u8],
     now: u64,
@@ -64,8 +68,7 @@ pub(crate) fn store(
     }
     let free = records.iter().all(|issue| issue.nonce == 0);
     let pay_id = PayId::new(txs.iter().map(|t| &t.packed));
-    let config = reservoir.config();
-    let mut state = reservoir.lock();
+    let mut state = crate::state::lock(state);
 
     let mut duplicate = false;
     for (issue, tx) in records.iter().zip(&txs) {

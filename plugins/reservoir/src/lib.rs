@@ -57,6 +57,7 @@ pub mod proof;
 mod reservoir;
 mod state;
 mod transfer;
+mod view;
 
 pub use config::ReservoirConfig;
 pub use error::{ReservoirError, ReservoirFault};
@@ -65,4 +66,5 @@ pub use issues::MAXIMUM_ISSUES;
 pub use payment::{Payment, PaymentAlternative, PaymentDetail};
 pub use plugin::ReservoirPlugin;
 pub use pool::Expired;
-pub use reservoir::{Counts, LedgerView, PaymentOutcome, Reservoir, Submitted, TransactionState};
+pub use reservoir::{Counts, PaymentOutcome, Reservoir, TransactionState};
+pub use view::{LedgerView, Submitted};

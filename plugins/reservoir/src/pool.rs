@@ -12,9 +12,10 @@ use peerd_bitmark::transaction::{AssetId, Link, Transaction};
 use peerd_bitmark::ledger::query;
 
 use crate::error::ReservoirError;
-use crate::reservoir::{LedgerView, Reservoir};
+use crate::reservoir::Reservoir;
 use crate::state::{Entry, Group};
 use crate::transfer::spent_link;
+use crate::view::LedgerView;
 
 /// What one expiry sweep dropped.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

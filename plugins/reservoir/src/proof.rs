@@ -1,13 +1,16 @@
 //! Free issues: the scaled proof-of-work difficulty (bitmarkd's `reservoir/difficulty.go`)
 //! and `proof` checking (`tryProof`).
 
+use std::sync::Mutex;
+
 use peerd_bitmark::difficulty::Difficulty;
 use peerd_bitmark::payid::{PayId, PayNonce, PAY_ID_LENGTH};
 use peerd_bitmark::Fault;
 use sha3::{Digest as _, Sha3_256};
 
 use crate::error::{ReservoirError, ReservoirFault};
-use crate::reservoir::{LedgerView, Reservoir};
+use crate::state::{lock, State};
+use crate::view::LedgerView;
 
 /// Shortest proof nonce (bitmarkd's `MinimumNonceLength`).
 pub const MINIMUM_NONCE_LENGTH: usize = 8;
@@ -53,7 +56,7 @@ pub fn meets(pay_id: &PayId, pay_nonce: &PayNonce, nonce: &[u8], difficulty: &Di
 
 /// bitmarkd's `processProof` + `tryProof`.
 pub(crate) fn try_proof(
-    reservoir: &Reservoir,
+    state: &Mutex<State>,
     view: &LedgerView<'_>,
     payload: &[u8],
 ) -> Result<PayId, ReservoirError> {
@@ -69,7 +72,7 @@ pub(crate) fn try_proof(
     let (id, nonce) = payload.split_at(PAY_ID_LENGTH);
     let pay_id = PayId::from_slice(id)?;
     let difficulty = {
-        let state = reservoir.lock();
+        let state = lock(state);
         match state.entries.get(&pay_id) {
             Some(entry) if !entry.verified => entry.difficulty,
             _ => None,
@@ -82,7 +85,7 @@ pub(crate) fn try_proof(
     for _ in 0..PAY_NONCE_WINDOWS {
         let pay_nonce = pay_nonce_at(view, height)?;
         if meets(&pay_id, &pay_nonce, nonce, &difficulty) {
-            let mut state = reservoir.lock();
+            let mut state = lock(state);
             if state.verify(&pay_id, Some(bytes::Bytes::copy_from_slice(nonce))) == 0 {
                 return Err(Fault::PayIdAlreadyUsed.into());
             }

@@ -3,51 +3,16 @@
 use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 
 use bytes::Bytes;
-use peerd_api::{Chain, Store, TransactionPool};
-use peerd_bitmark::difficulty::Difficulty;
-use peerd_bitmark::payid::{PayId, PayNonce};
+use peerd_api::TransactionPool;
+use peerd_bitmark::payid::PayId;
 use peerd_bitmark::transaction::Link;
 
 use crate::config::ReservoirConfig;
 use crate::error::ReservoirError;
-use crate::payment::{acceptable, PaymentAlternative, PaymentDetail};
+use crate::payment::{acceptable, PaymentDetail};
 use crate::state::{Orphan, State};
+use crate::view::{LedgerView, Submitted};
 use crate::{assets, issues, proof, transfer};
-
-/// The ledger a submission is checked against: the chain (for block digests and its
-/// network) and the store the ledger lives in.
-#[derive(Clone, Copy)]
-pub struct LedgerView<'a> {
-    /// The chain.
-    pub chain: &'a dyn Chain,
-    /// The store holding the ledger columns.
-    pub store: &'a dyn Store,
-    /// True on the test networks (every chain but `bitmark`).
-    pub testnet: bool,
-}
-
-impl<'a> LedgerView<'a> {
-    /// The view of `chain` kept in `store`.
-    pub fn new(chain: &'a dyn Chain, store: &'a dyn Store) -> Self {
-        Self { chain, store, testnet: chain.name() != "bitmark" }
-    }
-}
-
-/// The result of a submission of issues or a transfer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Submitted {
-    /// The pay id of the group.
-    pub pay_id: PayId,
-    /// True if exactly this group was already held unverified (bitmarkd lets clients
-    /// resubmit; the handlers answer `transaction already exists`).
-    pub duplicate: bool,
-    /// True if the group is verified (an orphan payment matched, or auto-verify).
-    pub verified: bool,
-    /// What verifies it by payment (empty for free issues).
-    pub payments: Vec<PaymentAlternative>,
-    /// Free issues: the proof-of-work difficulty and the pay nonce to prove with.
-    pub proof: Option<(Difficulty, PayNonce)>,
-}
 
 /// What [`Reservoir::record_payment`] did with a payment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +78,7 @@ impl Reservoir {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::state::lock(&self.state)
     }
 
     /// Caches the asset records concatenated in `packed`; returns how many were new.
@@ -142,7 +107,7 @@ impl Reservoir {
         packed: &[u8],
         now: u64,
     ) -> Result<Submitted, ReservoirError> {
-        issues::store(self, view, packed, now)
+        issues::store(&self.state, &self.config(), view, packed, now)
     }
 
     /// Holds one transfer, share, share grant or share swap record.
@@ -156,7 +121,7 @@ impl Reservoir {
         packed: &[u8],
         now: u64,
     ) -> Result<Submitted, ReservoirError> {
-        transfer::store(self, view, packed, now)
+        transfer::store(&self.state, &self.config(), view, packed, now)
     }
 
     /// Checks a `proof` payload (pay id ‖ nonce) against a waiting free issue group and
@@ -171,7 +136,7 @@ impl Reservoir {
         view: &LedgerView<'_>,
         payload: &[u8],
     ) -> Result<PayId, ReservoirError> {
-        proof::try_proof(self, view, payload)
+        proof::try_proof(&self.state, view, payload)
     }
 
     /// The payments seam: a payment for `pay_id` was observed on a currency chain. A waiting

@@ -2,6 +2,7 @@
 //! indexes and orphan payments. Plain data behind the [`crate::Reservoir`]'s mutex.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use peerd_bitmark::difficulty::Difficulty;
@@ -182,4 +183,9 @@ impl State {
         self.insert(pay_id, entry);
         Ok(paid)
     }
+}
+
+/// Locks the reservoir's state; a panic while it was held leaves plain data, used as is.
+pub(crate) fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }

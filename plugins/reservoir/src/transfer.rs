@@ -1,6 +1,8 @@
 //! `transfer`: one transfer, share, share grant or share swap (bitmarkd's
 //! `processTransfer`, `storeTransfer`/`verifyTransfer`, `storeGrant`, `storeSwap`).
 
+use std::sync::Mutex;
+
 use bytes::Bytes;
 use peerd_bitmark::account::Account;
 use peerd_bitmark::ledger::query;
@@ -8,15 +10,17 @@ use peerd_bitmark::payid::PayId;
 use peerd_bitmark::transaction::{self as record, Link, Transaction};
 use peerd_bitmark::Fault;
 
+use crate::config::ReservoirConfig;
 use crate::error::{ReservoirError, ReservoirFault};
 use crate::payment::{self, Payment, PaymentAlternative};
-use crate::reservoir::{LedgerView, Reservoir, Submitted};
 use crate::state::{Entry, Group, PoolTx, State};
+use crate::view::{LedgerView, Submitted};
 
 /// Validates and holds the record at the front of `packed` (trailing bytes are ignored,
 /// as bitmarkd does).
 pub(crate) fn store(
-    reservoir: &Reservoir,
+    state: &Mutex<State>,
+    config: &ReservoirConfig,
     view: &LedgerView<'_>,
     packed: &[u8],
     now: u64,
@@ -25,8 +29,7 @@ pub(crate) fn store(
         return Err(ReservoirFault::MissingParameters.into());
     }
     let (tx, _) = Transaction::unpack(packed, view.testnet)?;
-    let config = reservoir.config();
-    let mut state = reservoir.lock();
+    let mut state = crate::state::lock(state);
     let (pool_tx, payments) = match &tx {
         Transaction::BitmarkTransferUnratified(_)
         | Transaction::BitmarkTransferCountersigned(_)

@@ -4,7 +4,10 @@ use peerd_api::{KeyValue, StoreError};
 use rocksdb::DBRawIteratorWithThreadMode;
 
 use crate::error;
-use crate::store::Db;
+
+/// The database as the store opens it (multi-threaded: column families are created on
+/// first use while other threads read).
+pub(crate) type Db = rocksdb::DBWithThreadMode<rocksdb::MultiThreaded>;
 
 /// Walks a raw iterator whose bounds were set in its read options. RocksDB pins a
 /// snapshot when the iterator is created, so the scan sees the data as it was then.

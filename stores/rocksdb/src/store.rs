@@ -6,16 +6,13 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use peerd_api::{BatchOp, Column, ColumnStats, KeyRange, ScanIter, StoreError, WriteBatch};
 use rocksdb::{
-    BoundColumnFamily, ColumnFamilyDescriptor, FlushOptions, MultiThreaded, Options, ReadOptions,
-    WriteOptions, DEFAULT_COLUMN_FAMILY_NAME,
+    BoundColumnFamily, ColumnFamilyDescriptor, FlushOptions, Options, ReadOptions, WriteOptions,
+    DEFAULT_COLUMN_FAMILY_NAME,
 };
 
 use crate::error::{self, KIND};
-use crate::scan::Scan;
+use crate::scan::{Db, Scan};
 use crate::Config;
-
-/// RocksDB in multi-threaded mode: column families can be created through `&self`.
-pub(crate) type Db = rocksdb::DBWithThreadMode<MultiThreaded>;
 
 /// A RocksDB database used as a [`peerd_api::Store`].
 pub struct Store {

@@ -9,7 +9,7 @@ use peerd_api::{
     Transport, TransportContext, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_handlers::block::BlockPlugin;
 use peerd_handlers::{Reservoir, ReservoirPlugin};
 use peerd_kernel::connector::SyncConfig;

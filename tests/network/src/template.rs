@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use peerd_api::{Chain, ChainError, Clock, Digest, DigestSource, KeyRange, Store, WriteBatch};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::ledger::columns;
+use peerd_bitmark::params::ChainParams;
 
 /// Unix time of block `n` of a template chain is `CHAIN_START + 10 n` (plus a fork's salt).
 pub const CHAIN_START: u64 = 1_740_000_000;

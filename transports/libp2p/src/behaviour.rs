@@ -14,7 +14,7 @@ use peerd_api::{ItemKind, TransportError};
 use sha2::{Digest as _, Sha256};
 
 use crate::codec::SyncCodec;
-use crate::transport::Settings;
+use crate::settings::Settings;
 use crate::wire::MAX_FRAME_BYTES;
 use crate::TRANSPORT_NAME;
 

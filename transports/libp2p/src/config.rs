@@ -9,24 +9,9 @@ use peerd_api::{Transport, TransportError};
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
-use crate::transport::{Libp2pTransport, Settings};
+use crate::settings::Settings;
+use crate::transport::Libp2pTransport;
 use crate::TRANSPORT_NAME;
-
-/// The default TCP port on `bitmark`; other chains add bitmarkd's offsets (`testing`
-/// +10000, `local` +20000, `dev` +30000): 2137, 12137, 22137, 32137. It sits next to
-/// bitmarkd's peer port 2136, which bitmarkd does not use for anything else.
-pub const DEFAULT_PORT: u16 = 2137;
-
-/// The default port of `chain` (see [`DEFAULT_PORT`]).
-pub fn default_port(chain: &str) -> u16 {
-    let offset = match chain {
-        "testing" => 10_000,
-        "local" => 20_000,
-        "dev" => 30_000,
-        _ => 0,
-    };
-    DEFAULT_PORT + offset
-}
 
 /// The `[[transports]]` entry with `kind = "libp2p"`.
 ///

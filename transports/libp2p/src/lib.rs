@@ -44,12 +44,14 @@ mod behaviour;
 mod codec;
 mod config;
 pub mod keys;
-mod node;
+mod settings;
+mod swarm;
 mod transport;
 pub mod wire;
 
 pub use behaviour::{identify_version, kad_protocol, sync_protocol, topic, CHAIN_CHECK_PROTOCOL};
-pub use config::{build, default_port, transport, Config, DEFAULT_PORT};
+pub use config::{build, transport, Config};
+pub use settings::{default_port, DEFAULT_PORT};
 pub use transport::Libp2pTransport;
 
 /// Re-exported so that callers (the node's `peerd keys libp2p`, tests) name the same version.

@@ -1,5 +1,5 @@
-//! The `Transport` implementation: settings, start-up (listeners bound before `start`
-//! returns) and the handle.
+//! The `Transport` implementation: start-up (listeners bound before `start` returns) and
+//! the handle.
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -20,51 +20,9 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::addrs::{announceable, encode_listeners, expand, interfaces};
 use crate::behaviour::{swarm, topic, TOPIC_KINDS};
-use crate::config::default_port;
-use crate::node::Node;
+use crate::settings::{default_port, Settings};
+use crate::swarm::Node;
 use crate::{api_peer, TRANSPORT_NAME};
-
-/// Everything a transport needs besides its key.
-#[derive(Clone, Debug)]
-pub(crate) struct Settings {
-    /// `None`: `/ip4/0.0.0.0/tcp/<default port of the chain>`.
-    pub(crate) listen: Option<Vec<Multiaddr>>,
-    /// Also listen on QUIC at the UDP port of each TCP listen address.
-    pub(crate) quic: bool,
-    pub(crate) bootstrap: Vec<(PeerId, Multiaddr)>,
-    pub(crate) max_connections: u32,
-    pub(crate) max_connections_per_peer: u32,
-    pub(crate) request_timeout: Duration,
-    pub(crate) queue_limit: usize,
-    pub(crate) gossip_rate: u32,
-    #[cfg_attr(not(feature = "mdns"), allow(dead_code))]
-    pub(crate) mdns: bool,
-    /// First and longest wait before redialling a lost upstream.
-    pub(crate) redial: (Duration, Duration),
-    /// How long a peer that spammed stays banned.
-    pub(crate) ban: Duration,
-    /// Dial peers found by Kademlia or mDNS while the node has few connections.
-    pub(crate) discover: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            listen: None,
-            quic: false,
-            bootstrap: Vec::new(),
-            max_connections: 128,
-            max_connections_per_peer: 2,
-            request_timeout: Duration::from_secs(60),
-            queue_limit: 256,
-            gossip_rate: 100,
-            mdns: false,
-            redial: (Duration::from_millis(500), Duration::from_secs(30)),
-            ban: Duration::from_secs(600),
-            discover: true,
-        }
-    }
-}
 
 /// A libp2p transport, configured and ready to start. Made by [`crate::build`] from the
 /// config, or directly with [`Libp2pTransport::new`] and the builder methods.

@@ -84,7 +84,10 @@ use serde::{Deserialize, Serialize};
 pub use faults::Faults;
 pub use net::{MemoryNet, NetStats};
 pub use server::UNANSWERED;
-pub use transport::{MemoryTransport, DEFAULT_QUEUE_LIMIT, DEFAULT_TIMEOUT, TRANSPORT_NAME};
+pub use transport::{MemoryTransport, DEFAULT_QUEUE_LIMIT, DEFAULT_TIMEOUT};
+
+/// The transport's name: the `kind` of its config section and of its dial targets.
+pub const TRANSPORT_NAME: &str = "memory";
 
 /// The `[[transports]]` entry with `kind = "memory"`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use tokio::sync::{mpsc, watch};
 
 use crate::wire::Envelope;
-use crate::{Faults, MemoryTransport, TRANSPORT_NAME};
+use crate::{Faults, TRANSPORT_NAME};
 
 mod delivery;
 
@@ -103,11 +103,6 @@ impl MemoryNet {
     /// The seed this network was created with.
     pub fn seed(&self) -> u64 {
         self.shared.seed
-    }
-
-    /// A transport for the node `name` on this network; configure it, then start it.
-    pub fn transport(&self, name: impl Into<String>) -> MemoryTransport {
-        MemoryTransport::new(self.clone(), name.into())
     }
 
     /// How to dial the node `name`: the key and the listeners are both its name.

@@ -15,10 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::connection::{Connection, Queued};
 use crate::server::Server;
-use crate::MemoryNet;
-
-/// The transport's name: the `kind` of its config section and of its dial targets.
-pub const TRANSPORT_NAME: &str = "memory";
+use crate::{MemoryNet, TRANSPORT_NAME};
 
 /// How long a request waits for its reply unless configured otherwise (bitmarkd's 60 s).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -37,6 +34,13 @@ pub struct MemoryTransport {
     peers: Vec<String>,
     timeout: Duration,
     queue_limit: usize,
+}
+
+impl MemoryNet {
+    /// A transport for the node `name` on this network; configure it, then start it.
+    pub fn transport(&self, name: impl Into<String>) -> MemoryTransport {
+        MemoryTransport::new(self.clone(), name.into())
+    }
 }
 
 impl MemoryTransport {

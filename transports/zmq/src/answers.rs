@@ -16,7 +16,7 @@ use bytes::Bytes;
 use peerd_api::Response;
 use tokio::sync::oneshot;
 
-use crate::bridge::Waker as Pipe;
+use crate::commands::Waker as Pipe;
 use crate::wire::{encode_response, texts};
 
 /// How long an inbound request may wait for the kernel's answer (bitmarkd's server send

@@ -8,9 +8,9 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::io::bind_all;
 use crate::keys::KeyPair;
 use crate::socket;
+use crate::socket_thread::bind_all;
 
 /// Errors of the benchmark helpers.
 #[derive(Debug, thiserror::Error)]

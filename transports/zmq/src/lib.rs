@@ -73,14 +73,14 @@
 //! ```
 
 mod answers;
-mod bridge;
+mod commands;
 mod config;
-mod io;
 pub mod keys;
 mod listener;
 mod publish;
 mod serve;
 pub mod socket;
+mod socket_thread;
 mod transport;
 mod upstream;
 pub mod wire;

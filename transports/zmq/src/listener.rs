@@ -10,7 +10,7 @@
 use bytes::Bytes;
 use peerd_api::{InboundRequest, Request, Response, TransportEvent, MAX_MESSAGE_BYTES};
 
-use crate::io::Io;
+use crate::socket_thread::Io;
 use crate::wire::{decode_request, encode_response, frames_size, Decoded};
 
 /// Requests read from one socket before the thread looks at its other sockets.

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use peerd_api::Item;
 
-use crate::io::Io;
+use crate::socket_thread::Io;
 
 impl Io {
     /// Publishes `item` on every publisher socket.

@@ -13,10 +13,10 @@ use peerd_wire::address::{pack_list, Connection};
 use tokio::sync::{mpsc, Notify};
 
 use crate::answers::Answers;
-use crate::bridge::{self, Waker};
-use crate::io::{bind_all, Io};
+use crate::commands::{self, Waker};
 use crate::keys::KeyPair;
 use crate::socket;
+use crate::socket_thread::{bind_all, Io};
 use crate::upstream::Limits;
 
 /// The transport's name: the `kind` of its config section and of its dial targets.
@@ -190,7 +190,7 @@ impl Transport for ZmqTransport {
             .map_err(|e| TransportError::io("cannot start the zmq thread", e))?;
         let stopped = Arc::new(Notify::new());
         let command_task =
-            tokio::spawn(bridge::commands(command_rx, inbox_tx, waker, ctx.chain, stop));
+            tokio::spawn(commands::run(command_rx, inbox_tx, waker, ctx.chain, stop));
         let notify = stopped.clone();
         tokio::spawn(async move {
             let _ = command_task.await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use peerd_api::{DialTarget, PeerId, TransportError, TransportEvent, MAX_MESSAGE_BYTES};
 
-use crate::bridge::Outgoing;
+use crate::commands::Outgoing;
 use crate::keys::KeyPair;
 use crate::socket::{self, event};
 use crate::wire::{decode_response, frames_size};

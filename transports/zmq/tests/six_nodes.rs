@@ -18,7 +18,7 @@ use peerd_api::{
     CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_kernel::connector::SyncConfig;
 use peerd_kernel::{Kernel, ProducerSwitch, Production};
 use peerd_transport_zmq::keys::KeyPair;

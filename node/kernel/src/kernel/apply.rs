@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn production_is_ordered_with_the_other_operations() {
         use peerd_bitmark::bitmark_chain::BitmarkChain;
-        use peerd_bitmark::chain::ChainParams;
+        use peerd_bitmark::params::ChainParams;
 
         let t0 = 1_700_000_000;
         let store = Arc::new(peerd_store_memory::Store::new());

@@ -154,7 +154,7 @@ impl Worker {
             }
             Job::Register { transport, registrant, me, reply } => {
                 let introduced =
-                    match self.handler.register(&self.ctx, &transport, &registrant).await {
+                    match self.handler.on_registration(&self.ctx, &transport, &registrant).await {
                         Ok(Some(peer)) => peer,
                         Ok(None) => me,
                         Err(error) => {

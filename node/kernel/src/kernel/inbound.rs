@@ -1,7 +1,7 @@
 //! Transport events: connections, inbound requests and gossip.
 //!
 //! - `I N H B` are answered from the chain (`kernel/serve.rs`) on a blocking thread.
-//! - `R` with the right chain goes to the `peer` handler's [`peerd_api::Handler::register`]
+//! - `R` with the right chain goes to the `peer` handler's [`peerd_api::Handler::on_registration`]
 //!   (it records the registrant and picks a peer of the same transport to introduce);
 //!   without such a handler, or when it knows nobody, the node introduces itself on that
 //!   transport (bitmarkd fails with `invalid public key` then, spec §2.6).

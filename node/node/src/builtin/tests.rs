@@ -27,7 +27,7 @@ fn a_kind_left_out_of_the_build_fails_to_open_naming_it() {
     let absent = NotCompiled { kind: "rocksdb", hint: "rebuild", options: serde_json::json!({}) };
     let err = StoreConfig::NotCompiled(absent.clone()).open(Path::new("/x")).err().unwrap();
     assert_eq!(err.to_string(), "store kind \"rocksdb\" is not available in this build: rebuild");
-    let env = TransportEnv::new(&crate::config::Config::default(), MemoryNet::new(1));
+    let env = crate::config::Config::default().transport_env(MemoryNet::new(1));
     let err = TransportConfig::NotCompiled(NotCompiled { kind: "zmq", ..absent })
         .build(&env)
         .err()

@@ -166,18 +166,3 @@ pub struct TransportEnv {
     /// The process's in-process network (memory transports of one process meet here).
     pub memory_net: peerd_transport_memory::MemoryNet,
 }
-
-impl TransportEnv {
-    /// The environment of `config`'s node, with its own in-process network.
-    pub fn new(
-        config: &crate::config::Config,
-        memory_net: peerd_transport_memory::MemoryNet,
-    ) -> Self {
-        Self {
-            node_name: config.node.name.clone(),
-            chain: config.node.chain.as_str().to_owned(),
-            data_dir: config.node.data_dir.clone(),
-            memory_net,
-        }
-    }
-}

@@ -7,7 +7,8 @@ use figment::value::Value;
 use figment::Figment;
 use toml_edit::{ImDocument, Item};
 
-use super::ENV_PREFIX;
+/// Prefix of the environment variables read as configuration.
+pub const ENV_PREFIX: &str = "PEERD_";
 
 /// Metadata name of the compiled-in defaults layer.
 pub(crate) const DEFAULTS_NAME: &str = "default";

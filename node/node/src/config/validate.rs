@@ -6,7 +6,7 @@ use peerd_api::{TransportError, MAX_MESSAGE_BYTES};
 
 use super::problem::one_of;
 use super::{Config, Origins, Problem};
-use crate::builtin::{BuildError, StoreConfig, TransportConfig, TransportEnv};
+use crate::builtin::{BuildError, StoreConfig, TransportConfig};
 
 /// Longest node name accepted.
 const MAX_NAME_LEN: usize = 64;
@@ -26,7 +26,7 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
             format!("store kind {:?} is not available in this build: {}", absent.kind, absent.hint),
         );
     }
-    let env = TransportEnv::new(config, peerd_transport_memory::MemoryNet::new(0));
+    let env = config.transport_env(peerd_transport_memory::MemoryNet::new(0));
     for (i, transport) in config.transports.iter().enumerate() {
         let key = format!("transports.{i}.kind");
         if let TransportConfig::NotCompiled(absent) = transport {

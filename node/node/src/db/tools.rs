@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use peerd_api::{Chain, ChainError, DigestSource, Store, StoreError, SystemClock};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 
 use super::blockfile::{self, FormatError, Header};
 use crate::builtin::BuildError;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use peerd_api::{Chain, Digest, DigestSource, SystemClock};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_node::config::{ChainName, Config};
 use peerd_node::db::{self, DbError};
 use peerd_node::lockfile::DataDirLock;

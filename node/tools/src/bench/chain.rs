@@ -124,7 +124,7 @@ mod tests {
     use std::sync::Arc;
 
     use peerd_api::SystemClock;
-    use peerd_bitmark::chain::ChainParams;
+    use peerd_bitmark::params::ChainParams;
 
     use super::*;
 

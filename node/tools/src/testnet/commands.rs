@@ -1,47 +1,10 @@
 //! The `peerd testnet` subcommands.
 
-use std::io::Write;
-
 use super::manifest::Network;
-use super::monitor::{self, write_flush};
+use super::monitor;
+use super::output::Output;
 use super::start::{self, absolute};
 use super::{poll, procs, render, TestnetCommand, TestnetError, UpArgs};
-
-/// Where the commands print: the binary's stdout, and whether it is a terminal (the live
-/// table is redrawn in place only on a terminal).
-pub struct Output<'a> {
-    /// The stream.
-    pub writer: &'a mut dyn Write,
-    /// A terminal: redraw in place.
-    pub terminal: bool,
-}
-
-impl std::fmt::Debug for Output<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Output").field("terminal", &self.terminal).finish_non_exhaustive()
-    }
-}
-
-impl Output<'_> {
-    /// Writes `text` and flushes.
-    ///
-    /// # Errors
-    ///
-    /// [`TestnetError::Io`] naming stdout.
-    pub fn write(&mut self, text: &str) -> Result<(), TestnetError> {
-        write_flush(self.writer, text)
-            .map_err(|source| TestnetError::Io { path: "stdout".into(), source })
-    }
-
-    /// Writes `text` and a newline.
-    ///
-    /// # Errors
-    ///
-    /// As [`Output::write`].
-    pub fn line(&mut self, text: &str) -> Result<(), TestnetError> {
-        self.write(&format!("{text}\n"))
-    }
-}
 
 /// Runs one `peerd testnet` command.
 ///

@@ -2,13 +2,12 @@
 //! node stopped.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use tokio::signal::unix::{signal, SignalKind};
 
-use super::commands::Output;
 use super::manifest::Network;
+use super::output::Output;
 use super::poll::{self, Row};
 use super::start::{reap, Children};
 use super::{procs, TestnetError};
@@ -110,10 +109,4 @@ pub async fn foreground(
             killed.join(", ")
         ))
     }
-}
-
-/// Flushes after writing, so the table shows at once.
-pub fn write_flush(w: &mut dyn Write, text: &str) -> std::io::Result<()> {
-    w.write_all(text.as_bytes())?;
-    w.flush()
 }

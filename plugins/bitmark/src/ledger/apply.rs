@@ -26,14 +26,14 @@
 
 use peerd_api::{Accepted, ChainError, DigestSource, Store, WriteBatch};
 
+use super::admission;
 use super::columns::{number_key, BLOCKS, DIGESTS};
 use super::records;
 use super::staging::Staging;
 use super::tip::{self, Tip};
-use super::validate;
-use crate::chain::ChainParams;
 use crate::header::{self, Header, HEADER_LEN};
-use crate::{merkle, validator, Fault};
+use crate::params::ChainParams;
+use crate::{merkle, rules, Fault};
 
 /// A validated block, ready to be written.
 #[derive(Debug)]
@@ -75,10 +75,10 @@ pub fn prepare(
         DigestSource::Verified(digest) => (Some(digest), false, true),
     };
 
-    validator::header_version(tip.version, header.version)?;
+    rules::header_version(tip.version, header.version)?;
 
     let difficulty = if params.retarget_checked()
-        && validator::is_block_to_adjust_difficulty(header.number, header.version)
+        && rules::is_block_to_adjust_difficulty(header.number, header.version)
         && header.number > header::MINIMUM_BLOCK_NUMBER
     {
         tip::retarget(store, header.number)?
@@ -86,7 +86,7 @@ pub fn prepare(
         tip.difficulty
     };
     let header_difficulty = header.difficulty().map_err(|_| Fault::InvalidBlockHeaderDifficulty)?;
-    validator::incoming_difficulty(
+    rules::incoming_difficulty(
         header.version,
         &header_difficulty,
         &difficulty,
@@ -104,12 +104,12 @@ pub fn prepare(
         return Err(Fault::InvalidBlockHeaderDifficulty.into());
     }
     if check_linkage {
-        validator::block_linkage(&tip.digest, &header.previous_block)?;
+        rules::block_linkage(&tip.digest, &header.previous_block)?;
     }
     if header.number != expected {
         return Err(ChainError::OutOfSequence { expected, got: header.number });
     }
-    validator::timestamp_after(header.version, tip.timestamp, header.timestamp)?;
+    rules::timestamp_after(header.version, tip.timestamp, header.timestamp)?;
 
     let mut st = Staging::new(store);
     stage_transactions(&mut st, params, &header, &block[HEADER_LEN..], &digest)?;
@@ -129,7 +129,7 @@ pub fn prepare(
 }
 
 fn in_sequence(expected: u64, got: u64) -> Result<(), ChainError> {
-    validator::next_height(expected, got).map_err(|_| ChainError::OutOfSequence { expected, got })
+    rules::next_height(expected, got).map_err(|_| ChainError::OutOfSequence { expected, got })
 }
 
 fn stage_transactions(
@@ -142,7 +142,7 @@ fn stage_transactions(
     let testnet = params.is_testnet();
     let suppress_duplicates = header.version == 1;
     let items =
-        validate::validate_all(st, data, header.transaction_count, testnet, suppress_duplicates)?;
+        admission::validate_all(st, data, header.transaction_count, testnet, suppress_duplicates)?;
     let ids: Vec<peerd_api::Digest> = items.iter().map(|i| i.id.into()).collect();
     if merkle::root(&ids) != Some(header.merkle_root) {
         return Err(Fault::MerkleRootDoesNotMatch.into());

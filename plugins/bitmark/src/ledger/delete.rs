@@ -10,7 +10,7 @@ use peerd_api::{ChainError, Store, WriteBatch};
 use super::columns::{number_key, UNDO};
 use super::tip::Tip;
 use super::undo;
-use crate::chain::ChainParams;
+use crate::params::ChainParams;
 
 /// Deletes blocks `tip.height` down to and including `number`; returns the new tip
 /// (height `number - 1`, the genesis state when nothing remains). A `number` above the

@@ -8,10 +8,10 @@
 
 use peerd_api::{ChainError, Digest};
 
+use super::admission::{transfer_link, Item};
 use super::columns::{self, ASSETS, BLOCK_OWNER_TXS, BLOCK_PAYMENTS, TXS};
 use super::ownership::{self, OwnedItem, OwnerData};
 use super::staging::Staging;
-use super::validate::{transfer_link, Item};
 use crate::account::Account;
 use crate::currency::{self, Currency, CurrencyMap};
 use crate::transaction::{AssetId, Link, Transaction};

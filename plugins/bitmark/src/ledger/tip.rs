@@ -4,9 +4,9 @@
 use peerd_api::{ChainError, Digest, Store};
 
 use super::columns::{number_key, BLOCKS, DIGESTS};
-use crate::chain::ChainParams;
 use crate::difficulty::{self, Difficulty, ADJUST_TIMESPAN_BLOCKS};
 use crate::header::{Header, HEADER_LEN, MINIMUM_BLOCK_NUMBER};
+use crate::params::ChainParams;
 use crate::Fault;
 
 /// bitmarkd's `MinimumDifficultyBaseBlock`: the block whose difficulty seeds the first periods.

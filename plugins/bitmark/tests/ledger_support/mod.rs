@@ -15,11 +15,11 @@ use peerd_api::{
 };
 use peerd_bitmark::account::{Account, PrivateKey};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::currency::{Currency, CurrencyMap};
 use peerd_bitmark::header::{Header, HEADER_LEN};
 use peerd_bitmark::ledger::query::{self, Rows};
 use peerd_bitmark::merkle;
+use peerd_bitmark::params::ChainParams;
 use peerd_bitmark::producer::ProducerConfig;
 use peerd_bitmark::transaction::{
     AssetData, AssetId, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,

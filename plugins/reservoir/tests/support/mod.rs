@@ -13,8 +13,8 @@ use peerd_api::{
     NodeRequest, Origin, Outcome, Store, TokioClock,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
 use peerd_bitmark::difficulty::Difficulty;
+use peerd_bitmark::params::ChainParams;
 use peerd_bitmark::payid::{PayId, PayNonce};
 use peerd_reservoir::{proof, LedgerView, Reservoir, ReservoirConfig, ReservoirHandler};
 use tokio::sync::mpsc;

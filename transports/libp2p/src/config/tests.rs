@@ -1,4 +1,5 @@
 use super::*;
+use crate::default_port;
 
 fn reason(result: Result<Libp2pTransport, TransportError>) -> String {
     match result {

@@ -8,7 +8,7 @@ use peerd_api::{
     TransportContext, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::chain::ChainParams;
+use peerd_bitmark::params::ChainParams;
 use peerd_kernel::connector::SyncConfig;
 use peerd_kernel::Kernel;
 use peerd_testkit::transport::GUARD;

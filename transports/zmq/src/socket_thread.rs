@@ -17,7 +17,7 @@ use peerd_wire::address::unpack46;
 use tokio::sync::mpsc;
 
 use crate::answers::{Answers, MAX_PENDING};
-use crate::bridge::{ToThread, Waker};
+use crate::commands::{ToThread, Waker};
 use crate::keys::KeyPair;
 use crate::socket;
 use crate::upstream::{Limits, Upstream};

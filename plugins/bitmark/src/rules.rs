@@ -5,6 +5,9 @@ use peerd_api::Digest;
 use crate::difficulty::{self, Difficulty};
 use crate::Fault;
 
+/// Lowest valid block version.
+pub const MINIMUM_VERSION: u16 = 1;
+
 /// Largest backwards timestamp step (seconds) allowed for version 1 blocks.
 pub const TIME_SPACING_INITIAL_SECONDS: u64 = 240 * 60;
 /// Largest backwards timestamp step (seconds) allowed for version ≥ 2 blocks.
@@ -66,7 +69,7 @@ pub fn is_block_to_adjust_difficulty(height: u64, version: u16) -> bool {
 /// bitmarkd's `ValidHeaderVersion`: version ≥ 1 (`invalid block header version`) and not
 /// below the current one (`block version must not decrease`).
 pub fn header_version(current: u16, incoming: u16) -> Result<(), Fault> {
-    if incoming < crate::header::MINIMUM_VERSION {
+    if incoming < MINIMUM_VERSION {
         return Err(Fault::InvalidBlockHeaderVersion);
     }
     if current > incoming {

@@ -11,10 +11,10 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use peerd_api::{ChainError, Digest};
 
-use crate::chain::ChainParams;
 use crate::difficulty::Difficulty;
 use crate::digest::{sha3_256, Argon2dHasher, DigestAlgorithm, DigestError};
 use crate::header::header_bytes;
+use crate::params::ChainParams;
 use crate::Fault;
 
 /// Runs shorter than this are hashed on the calling thread on the `dev` chain.

@@ -76,7 +76,7 @@ fn fail(message: ToThread, error: TransportError) {
 
 /// Forwards the kernel's commands to the thread until stopped or the kernel hangs up;
 /// then stops the transport and fails whatever it still holds.
-pub(crate) async fn commands(
+pub(crate) async fn run(
     mut rx: mpsc::Receiver<TransportCommand>,
     inbox: mpsc::Sender<ToThread>,
     waker: std::sync::Arc<Waker>,

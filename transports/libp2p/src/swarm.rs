@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinSet;
 
 use crate::behaviour::{Behaviour, BehaviourEvent};
-use crate::transport::Settings;
+use crate::settings::Settings;
 
 pub(crate) use gossip::Gossip;
 pub(crate) use inbound::Answer;

@@ -148,7 +148,7 @@ impl ChainParams {
     }
 
     /// Digest of a 100-byte header with this chain's algorithm (Argon2d allocates 128 MiB
-    /// per call; use [`crate::verify`] or [`digest::Argon2dHasher`] for many).
+    /// per call; use [`crate::batch_digests`] or [`digest::Argon2dHasher`] for many).
     pub fn block_digest(&self, header: &[u8]) -> Result<Digest, DigestError> {
         self.algorithm.digest(header)
     }

@@ -10,36 +10,34 @@ use crate::cache;
 use crate::handler::AnnounceHandler;
 use crate::rebalance::dial_targets;
 
-/// [`peerd_api::Handler::run`] of the announce handler.
-pub(crate) async fn run(
-    handler: &AnnounceHandler,
-    ctx: HandlerContext,
-) -> Result<(), HandlerError> {
-    handler.ensure_self(&ctx);
-    handler.restore(&ctx);
-    handler.rebalance(&ctx, false);
-    let mut next = Instant::now() + handler.settings.initial_delay;
-    loop {
-        tokio::select! {
-            biased;
-            () = ctx.shutdown.cancelled() => {
-                handler.save(&ctx);
-                return Ok(());
-            }
-            () = sleep_until(next) => {
-                handler.announce_cycle(&ctx);
-                next = Instant::now() + handler.settings.broadcast_interval;
-            }
-            () = handler.trigger.requested() => handler.rebalance(&ctx, false),
-        }
-    }
-}
-
 fn timestamp(now: u64) -> Bytes {
     Bytes::copy_from_slice(&now.to_be_bytes())
 }
 
 impl AnnounceHandler {
+    /// The timers of [`peerd_api::Handler::run`]: restore, rebalance, then the announce
+    /// cycle until shutdown, and a last save.
+    pub(crate) async fn run_timers(&self, ctx: HandlerContext) -> Result<(), HandlerError> {
+        self.ensure_self(&ctx);
+        self.restore(&ctx);
+        self.rebalance(&ctx, false);
+        let mut next = Instant::now() + self.settings.initial_delay;
+        loop {
+            tokio::select! {
+                biased;
+                () = ctx.shutdown.cancelled() => {
+                    self.save(&ctx);
+                    return Ok(());
+                }
+                () = sleep_until(next) => {
+                    self.announce_cycle(&ctx);
+                    next = Instant::now() + self.settings.broadcast_interval;
+                }
+                () = self.trigger.requested() => self.rebalance(&ctx, false),
+            }
+        }
+    }
+
     /// One announce cycle: our `rpc` and `peer` items, expiry (with a `Release` for each
     /// expired peer), a rebalance of each changed table, and a cache save.
     pub(crate) fn announce_cycle(&self, ctx: &HandlerContext) {
