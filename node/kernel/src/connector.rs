@@ -1,11 +1,11 @@
-//! The connector: bitmarkd's sync state machine (spec §4), as pure transitions.
+//! The connector: bitmarkd's sync state machine (protocol §4), as pure transitions.
 //!
 //! [`Connector::on_event`] takes one [`Event`], the current time and a read-only view of
 //! the local chain ([`LocalChain`]) and returns the [`Action`]s the async shell must carry
 //! out. It does no I/O, reads no clock and draws randomness only from a seeded generator,
 //! so every run is reproducible from its inputs.
 //!
-//! States (spec §4.3), run on every [`Event::Tick`] until one pauses:
+//! States (protocol §4.3), run on every [`Event::Tick`] until one pauses:
 //!
 //! - **Connecting**: mode ← Resynchronise; with `min_upstreams` registered upstreams go to
 //!   HighestBlock, else emit [`Action::Reconnect`].
@@ -52,7 +52,7 @@ use fetch::Fetch;
 use fork::ForkWalk;
 use upstream::Upstreams;
 
-/// The connector's states (spec §4.3).
+/// The connector's states (protocol §4.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum State {
     /// Waiting for enough registered upstreams.
@@ -283,6 +283,12 @@ impl Connector {
             }
         }
         out
+    }
+
+    /// Leaves `peer` out of elections and fetches until `until`, whatever remains: a
+    /// banned peer ([`crate::misbehaviour`]). The shell also disconnects it.
+    pub fn ban(&mut self, peer: &PeerId, until: Instant) {
+        self.upstreams.exclude(peer, until);
     }
 
     /// Leaves `peer` out of elections and fetches for `exclude_time`, unless that would

@@ -9,7 +9,7 @@
 //!   (`kernel/apply.rs`); `SetMode` writes the shared [`ModeCell`]; `Reconnect` asks the
 //!   peer layer for a rebalance ([`Kernel::with_rebalance`]) and re-dials the configured
 //!   and dynamic targets that are not connected.
-//! - Upstreams (spec §3.5): configured peers ([`Kernel::with_statics`]) get dedicated
+//! - Upstreams (protocol §3.5): configured peers ([`Kernel::with_statics`]) get dedicated
 //!   upstreams and vote first, in configuration order; up to `max_dynamic_upstreams`
 //!   dynamic ones are reused least recently used (`kernel/dynamic.rs`), driven by
 //!   [`NodeRequest::Connect`] and [`NodeRequest::Release`] ([`Kernel::with_node_requests`]).
@@ -235,6 +235,8 @@ impl Kernel {
         );
         tokio::spawn(worker);
         let stop = shutdown.child_token();
+        // Bans are kept in the handlers' store (the node's one store).
+        let bans_store = self.handlers.as_ref().map(|(_, store)| store.clone());
         let dispatch = match self.handlers.take() {
             Some((registry, store)) => {
                 let ctx =
@@ -263,6 +265,9 @@ impl Kernel {
             shell::Links { event_tx, ops_tx, node_events, dispatch, metrics: self.metrics.clone() };
         let connector = Connector::new(self.sync.clone(), self.seed);
         let mut shell = shell::Shell::new(connector, self, transports, links, stop);
+        if let Some(store) = bans_store {
+            shell.load_bans(store);
+        }
         if standalone {
             shell.set_mode(Mode::Normal);
         }
@@ -291,7 +296,10 @@ impl Kernel {
             tokio::select! {
                 biased;
                 () = &mut cancelled => break,
-                _ = tick.tick(), if !standalone => shell.feed(Event::Tick).await,
+                _ = tick.tick(), if !standalone => {
+                    shell.expire_bans();
+                    shell.feed(Event::Tick).await;
+                }
                 () = &mut wake, if armed.is_some() => {
                     armed = None;
                     shell.feed(Event::Wake).await;

@@ -13,6 +13,7 @@
 //! - [`Kernel`]: the async shell that carries the connector's actions out over the
 //!   transports, runs the upstream tasks, the ordered chain worker, gossip dispatch and
 //!   relay, block production and status snapshots.
+//! - [`misbehaviour`]: one score per peer, fed by what it does wrong; bans past a threshold.
 //! - [`status`]: status snapshots and metric counters.
 //!
 //! ```no_run
@@ -33,6 +34,7 @@
 pub mod connector;
 mod error;
 mod kernel;
+pub mod misbehaviour;
 pub mod status;
 
 pub use error::KernelError;

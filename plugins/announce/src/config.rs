@@ -26,7 +26,7 @@ pub struct Config {
     /// `rpc` item is announced.
     pub rpc_fingerprint: Option<String>,
     /// RPC listener addresses to announce (`1.2.3.4:2130`, `[::1]:2130`); packed into
-    /// bitmarkd's 19-byte records (spec §3.4), at most 100 bytes in all.
+    /// bitmarkd's 19-byte records (protocol §3.4), at most 100 bytes in all.
     pub rpc_announce: Vec<String>,
     /// The announced RPC listeners already packed, in hex (instead of `rpc_announce`).
     pub rpc_listeners_hex: Option<String>,

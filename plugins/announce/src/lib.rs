@@ -1,6 +1,6 @@
 //! # peerd-announce — peer announcement
 //!
-//! bitmarkd's `announce` package as a peerd plugin (spec §3.3–§3.7): the handler of the
+//! bitmarkd's `announce` package as a peerd plugin (protocol §3.3–§3.7): the handler of the
 //! `peer`, `rpc` and `heart` gossip items and of registrations (`R`).
 //!
 //! - **Peer tables**, one per transport, ordered by public key (compared as bytes) and

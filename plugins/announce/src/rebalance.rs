@@ -1,4 +1,4 @@
-//! Whom to connect to (spec §3.5, bitmarkd's `ReBalance`): 11 ranks spread around the key
+//! Whom to connect to (protocol §3.5, bitmarkd's `ReBalance`): 11 ranks spread around the key
 //! ring from our own rank, handed to the kernel's dynamic upstreams.
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,4 +1,4 @@
-//! The rpc table (spec §3.7, bitmarkd's `announce/rpc`): which nodes offer client RPC, by
+//! The rpc table (protocol §3.7, bitmarkd's `announce/rpc`): which nodes offer client RPC, by
 //! certificate fingerprint. Transport-independent.
 
 use std::collections::BTreeMap;
@@ -12,7 +12,7 @@ use crate::table::{expired, Rules};
 pub struct RpcEntry {
     /// SHA3-256 of the node's RPC TLS certificate (32 bytes).
     pub fingerprint: Bytes,
-    /// Its packed RPC listeners (spec §3.4, at most 100 bytes).
+    /// Its packed RPC listeners (protocol §3.4, at most 100 bytes).
     pub listeners: Bytes,
     /// Unix seconds it was last counted.
     pub timestamp: u64,

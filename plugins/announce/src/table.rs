@@ -1,4 +1,4 @@
-//! The peer table of one transport (spec §3.3): every announced peer ordered by public key
+//! The peer table of one transport (protocol §3.3): every announced peer ordered by public key
 //! (compared as bytes, like bitmarkd's AVL tree), this node included.
 
 use std::collections::BTreeMap;

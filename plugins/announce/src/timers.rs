@@ -1,4 +1,4 @@
-//! The background work (spec §3.7): restore the cache and rebalance at start; announce,
+//! The background work (protocol §3.7): restore the cache and rebalance at start; announce,
 //! expire, rebalance if changed and save the cache 2 minutes after start and every 11
 //! minutes after that; rebalance on request; save the cache at shutdown.
 

@@ -8,6 +8,10 @@ use bytes::Bytes;
 
 use crate::{Digest, StoreError};
 
+mod layer;
+
+pub use layer::ChainLayer;
+
 /// What the kernel needs to know of a block without understanding it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BlockMeta {
@@ -38,6 +42,8 @@ pub struct Accepted {
 }
 
 /// The kernel-facing chain: height, digests, blocks, accept, delete down.
+///
+/// A chain that wraps another implements [`ChainLayer`], not this trait.
 ///
 /// Implementations are synchronous (they sit on a [`crate::Store`]); the kernel calls the
 /// slow ones (`accept`, `verify_digests`, `delete_down`) from `spawn_blocking`.
@@ -83,9 +89,10 @@ pub trait Chain: Send + Sync + 'static {
     /// store it: pass it to [`Chain::accept`]. Chains that do not produce return
     /// [`ChainError::Unsupported`].
     ///
-    /// Every method of this trait is required, this one included: a chain that wraps
-    /// another (an observer, a test adversary) cannot fall back to a default by
-    /// forgetting to forward it (a default once dropped the transactions silently).
+    /// Every method of this trait is required, this one included, so no chain falls back
+    /// to a default by forgetting one (a default once dropped the transactions silently).
+    /// A chain that wraps another implements [`ChainLayer`] instead, which forwards
+    /// everything it does not override.
     fn produce(&self, now_unix: u64, transactions: &[Bytes]) -> Result<Bytes, ChainError>;
 }
 

@@ -104,7 +104,7 @@ pub enum NodeRequest {
         /// The item.
         item: Item,
     },
-    /// Connect one of the dynamic upstreams to this target (the rebalance of spec §3.5).
+    /// Connect one of the dynamic upstreams to this target (the rebalance of protocol §3.5).
     Connect(DialTarget),
     /// Release the dynamic upstream connected to this key (the peer expired).
     Release {

@@ -172,7 +172,7 @@ mod store;
 mod transport;
 mod wire;
 
-pub use chain::{Accepted, BlockMeta, Chain, ChainError, DigestSource};
+pub use chain::{Accepted, BlockMeta, Chain, ChainError, ChainLayer, DigestSource};
 pub use digest::{Digest, DigestParseError};
 pub use handler::{
     Handler, HandlerContext, HandlerError, LocalIdentity, NodeEvent, NodeLink, NodeRequest, Origin,

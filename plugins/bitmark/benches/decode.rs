@@ -19,12 +19,7 @@ const BTC: &str = "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn";
 const LTC: &str = "mmCKZS7toE69QgXNs1JZcjW6LFj8LfUbz6";
 
 fn signed(mut tx: Transaction, key: &PrivateKey, counter: Option<&PrivateKey>) -> Vec<u8> {
-    tx.sign(key).expect("sign");
-    if let Some(counter) = counter {
-        tx.countersign(counter).expect("countersign");
-    }
-    let signer = tx.named_signer().copied().unwrap_or_else(|| key.account().expect("account"));
-    tx.pack(&signer).expect("pack")
+    tx.sign_and_pack(key, counter).expect("sign and pack")
 }
 
 fn mix() -> Vec<Vec<u8>> {

@@ -37,8 +37,7 @@ fn key(seed: u8) -> Key {
 }
 
 fn signed(mut tx: Transaction, k: &Key) -> Vec<u8> {
-    tx.sign(&k.0).expect("sign");
-    tx.pack(&k.1).expect("pack")
+    tx.sign_and_pack(&k.0, None).expect("sign and pack")
 }
 
 /// Produces the benchmark chain once.

@@ -1,4 +1,4 @@
-//! Block digests (`blockdigest/digest.go`), spec §5.2 and §4.4.
+//! Block digests (`blockdigest/digest.go`), protocol §5.2 and §4.4.
 //!
 //! The digest type is [`peerd_api::Digest`] in raw (wire and store) order; bitmarkd prints it
 //! byte-reversed ([`peerd_api::Digest::to_display_hex`]) and writes it to JSON in raw order
@@ -110,7 +110,7 @@ impl DigestAlgorithm {
     }
 }
 
-/// bitmarkd's `SmallerDigestThan`, quirk included (spec §4.4): scanning bytes 31 down to 0,
+/// bitmarkd's `SmallerDigestThan`, quirk included (protocol §4.4): scanning bytes 31 down to 0,
 /// true as soon as some byte of `a` is smaller than the same byte of `b`; it never stops
 /// early on a larger byte, so it is true iff *any* byte of `a` is smaller. Use it only where
 /// bitmarkd compatibility demands it (the voting tie-break); elsewhere use [`numeric_cmp`].

@@ -1,4 +1,4 @@
-//! The genesis blocks (`genesis/genesis.go`), spec §5.4: block 1 of every chain, compiled
+//! The genesis blocks (`genesis/genesis.go`), protocol §5.4: block 1 of every chain, compiled
 //! in, never stored. `bitmark` uses the live genesis, `testing` and `local` the test genesis.
 //!
 //! peerd's `dev` chain has its own genesis: the test genesis with its timestamp set to

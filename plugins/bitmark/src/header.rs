@@ -1,4 +1,4 @@
-//! The 100-byte block header (`blockrecord/header.go`), spec §5.1.
+//! The 100-byte block header (`blockrecord/header.go`), protocol §5.1.
 //!
 //! All integers are little-endian inside the header; block numbers are big-endian on the wire
 //! and in store keys ([`number_key`]).

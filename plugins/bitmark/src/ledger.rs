@@ -1,10 +1,10 @@
 //! The ledger: bitmarkd's block store and indexes over a [`peerd_api::Store`].
 //!
 //! [`apply::prepare`] validates an incoming block in the order of bitmarkd's
-//! `StoreIncoming` (spec §5.3) and turns it into ONE [`peerd_api::WriteBatch`]; the caller
+//! `StoreIncoming` (protocol §5.3) and turns it into ONE [`peerd_api::WriteBatch`]; the caller
 //! ([`crate::bitmark_chain::BitmarkChain`]) writes it with a single `Store::write`, so after a
 //! crash a block is either wholly there or not at all. [`delete::delete_down`] undoes blocks
-//! from the tip down (spec §5.5), one batch per block. Works on every backend (memory, sled,
+//! from the tip down (protocol §5.5), one batch per block. Works on every backend (memory, sled,
 //! RocksDB): only `get`, `scan` and `write` are used.
 //!
 //! # Schema

@@ -2,7 +2,7 @@
 //!
 //! Everything bitmarkd knows about blocks and transactions, byte-exact, over the
 //! `peerd_api::Store` trait, exposed to the kernel through `peerd_api::Chain`.
-//! Contract: `spec/bitmarkd-protocol.md` §5.
+//! Contract: `docs/protocol.md` §5.
 
 pub mod account;
 pub mod base58;

@@ -7,7 +7,7 @@
 //! | `local` | test | Argon2d | yes | +20000 | skipped | no |
 //! | `dev` | dev | SHA3-256 | yes | +30000 | skipped | no |
 //!
-//! The `dev` port base (+30000) is peerd's choice; the others are bitmarkd's (spec §1.2).
+//! The `dev` port base (+30000) is peerd's choice; the others are bitmarkd's (protocol §1.2).
 
 use peerd_api::Digest;
 
@@ -15,7 +15,7 @@ use crate::difficulty::Difficulty;
 use crate::digest::{self, DigestAlgorithm, DigestError};
 use crate::genesis::{self, Genesis};
 
-/// bitmarkd's default ports of a chain (spec §1.2).
+/// bitmarkd's default ports of a chain (protocol §1.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ports {
     /// Client JSON-RPC over TLS (2130 on `bitmark`).

@@ -2,7 +2,7 @@
 //!
 //! A record is `varint(tag) ‖ fields`; strings, byte fields, accounts, links and
 //! signatures are `varint(length) ‖ bytes`, integers are varints, an escrow is `00` or
-//! `01 ‖ varint(currency) ‖ string(address) ‖ varint(amount)` (spec §5.6).
+//! `01 ‖ varint(currency) ‖ string(address) ‖ varint(amount)` (protocol §5.6).
 //!
 //! - [`Transaction::unpack`] decodes one record from the front of a buffer (as bitmarkd's
 //!   `Unpack`: same checks, same fault texts, signatures *not* verified) and returns how

@@ -1,5 +1,5 @@
 //! The `block` handler: a gossiped block is stored only if it extends the local tip by one,
-//! and relayed when it was (spec §3.1: bitmarkd's `StoreIncoming` from the blockstore
+//! and relayed when it was (protocol §3.1: bitmarkd's `StoreIncoming` from the blockstore
 //! queue, then a re-broadcast). Blocks at or below the tip are known already: accepted
 //! without a relay, which is also what stops relay loops.
 //!

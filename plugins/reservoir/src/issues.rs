@@ -133,7 +133,7 @@ pub(crate) fn store(
             }
         }
     }
-    let verified = state.admit(&config, pay_id, entry)?;
+    let verified = state.admit(config, pay_id, entry)?;
     tracing::debug!(%pay_id, free, verified, "issues held");
     Ok(Submitted { pay_id, duplicate: false, verified, payments, proof })
 }

@@ -85,7 +85,7 @@ pub(crate) fn store(
         verified: false,
         seq: state.next_seq(),
     };
-    let verified = state.admit(&config, pay_id, entry)?;
+    let verified = state.admit(config, pay_id, entry)?;
     tracing::debug!(%pay_id, verified, "transfer held");
     Ok(Submitted { pay_id, duplicate: false, verified, payments, proof: None })
 }

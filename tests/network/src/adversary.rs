@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
-use peerd_api::{Accepted, BlockMeta, Chain, ChainError, Digest, DigestSource};
+use peerd_api::{Chain, ChainError, ChainLayer};
 
 /// Offset of the previous-block digest in a bitmark header (version 2, count 2, number 8).
 const PREVIOUS_AT: usize = 12;
@@ -31,18 +31,9 @@ impl Forger {
     }
 }
 
-impl Chain for Forger {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn genesis_digest(&self) -> Digest {
-        self.inner.genesis_digest()
-    }
-    fn height(&self) -> Result<u64, ChainError> {
-        self.inner.height()
-    }
-    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
-        self.inner.digest(number)
+impl ChainLayer for Forger {
+    fn inner(&self) -> &dyn Chain {
+        &*self.inner
     }
     fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
         let block = self.inner.block(number)?;
@@ -56,24 +47,6 @@ impl Chain for Forger {
             }
             Bytes::from(forged)
         }))
-    }
-    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
-        self.inner.meta(block)
-    }
-    fn accept(&self, block: &[u8], digest: DigestSource<'_>) -> Result<Accepted, ChainError> {
-        self.inner.accept(block, digest)
-    }
-    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
-        self.inner.verify_digests(blocks)
-    }
-    fn delete_down(&self, number: u64) -> Result<(), ChainError> {
-        self.inner.delete_down(number)
-    }
-    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
-        self.inner.prefers(candidate, current)
-    }
-    fn produce(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
-        self.inner.produce(now_unix, txs)
     }
 }
 
@@ -96,30 +69,9 @@ impl DeleteWatch {
     }
 }
 
-impl Chain for DeleteWatch {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn genesis_digest(&self) -> Digest {
-        self.inner.genesis_digest()
-    }
-    fn height(&self) -> Result<u64, ChainError> {
-        self.inner.height()
-    }
-    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
-        self.inner.digest(number)
-    }
-    fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
-        self.inner.block(number)
-    }
-    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
-        self.inner.meta(block)
-    }
-    fn accept(&self, block: &[u8], digest: DigestSource<'_>) -> Result<Accepted, ChainError> {
-        self.inner.accept(block, digest)
-    }
-    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
-        self.inner.verify_digests(blocks)
+impl ChainLayer for DeleteWatch {
+    fn inner(&self) -> &dyn Chain {
+        &*self.inner
     }
     fn delete_down(&self, number: u64) -> Result<(), ChainError> {
         {
@@ -127,11 +79,5 @@ impl Chain for DeleteWatch {
             *lowest = Some(lowest.map_or(number, |l| l.min(number)));
         }
         self.inner.delete_down(number)
-    }
-    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
-        self.inner.prefers(candidate, current)
-    }
-    fn produce(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
-        self.inner.produce(now_unix, txs)
     }
 }

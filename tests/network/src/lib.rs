@@ -38,7 +38,6 @@ use peerd_api::{Mode, TokioClock};
 use peerd_transport_memory::MemoryNet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tokio::time::Instant;
 
 pub use adversary::{DeleteWatch, Forger};
 pub use node::{Node, NodeBuilder};
@@ -168,18 +167,12 @@ impl TestNet {
         limit: Duration,
         done: impl Fn(&TestNet) -> bool,
     ) -> Duration {
-        let start = Instant::now();
-        while !done(self) {
-            assert!(
-                start.elapsed() < limit,
-                "{}: {what} did not happen within {limit:?} (seed {})\n{}",
-                self.scenario,
-                self.seed,
-                self.summary()
-            );
-            tokio::time::sleep(WAIT_STEP).await;
+        match peerd_testkit::wait::poll_until(what, limit, WAIT_STEP, || done(self)).await {
+            Ok(took) => took,
+            Err(timed_out) => {
+                panic!("{}: {timed_out} (seed {})\n{}", self.scenario, self.seed, self.summary())
+            }
         }
-        start.elapsed()
     }
 
     /// Runs the network for `time` of simulated time.

@@ -1,6 +1,6 @@
 //! The store conformance suite: one set of checks that every [`Store`] backend runs.
 //!
-//! A backend's `tests/compliance.rs` names a function that opens its store in a directory
+//! A backend's `tests/it/compliance.rs` names a function that opens its store in a directory
 //! and invokes one or both macros; each check becomes its own `#[test]`:
 //!
 //! - [`store_suite!`](crate::store_suite) — behaviour every store must have: CRUD, key
@@ -13,7 +13,7 @@
 //!   reported as errors naming the directory (never a panic).
 //!
 //! ```ignore
-//! // stores/sled/tests/compliance.rs
+//! // stores/sled/tests/it/compliance.rs
 //! use std::path::Path;
 //! use peerd_api::{Store, StoreError};
 //!

@@ -2,12 +2,12 @@
 //!
 //! A transport crate implements [`TransportHarness`] (how to make nodes on fresh
 //! addresses, and how to bring a stopped node back at the same address) and invokes
-//! [`transport_suite!`](crate::transport_suite) in its `tests/compliance.rs`. Each check
+//! [`transport_suite!`](crate::transport_suite) in its `tests/it/compliance.rs`. Each check
 //! becomes its own test, with the test attribute the crate chooses: in-process transports
 //! use paused time, socket transports real time.
 //!
 //! ```ignore
-//! // transports/memory/tests/compliance.rs
+//! // transports/memory/tests/it/compliance.rs
 //! use peerd_api::{Transport, TransportHandle};
 //! use peerd_transport_memory::MemoryNet;
 //!

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{load_key, parse_key, KeyKind, KeyPair};
 use crate::{ZmqTransport, TRANSPORT_NAME};
 
-/// bitmarkd's peer listener port of a chain (spec §1.2): `bitmark` 2136, `testing` 12136,
+/// bitmarkd's peer listener port of a chain (protocol §1.2): `bitmark` 2136, `testing` 12136,
 /// `local` 22136; other chains (`dev`) use 2136.
 pub fn default_port(chain: &str) -> u16 {
     match chain {

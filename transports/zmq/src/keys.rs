@@ -1,4 +1,4 @@
-//! CurveZMQ key pairs in bitmarkd's format (spec §1.3).
+//! CurveZMQ key pairs in bitmarkd's format (protocol §1.3).
 //!
 //! A key file holds one line: `PUBLIC:` or `PRIVATE:` followed by 64 lowercase hex digits
 //! (32 raw bytes) and a newline. Configuration accepts either a path to such a file or the

@@ -1,7 +1,7 @@
 //! # peerd-transport-zmq — ZeroMQ, byte-compatible with bitmarkd
 //!
 //! A node running this transport looks like bitmarkd to bitmarkd peers and to bitmarkd's
-//! third-party clients (spec `bitmarkd-protocol.md` §1–§3, §6):
+//! third-party clients (`docs/protocol.md` §1–§3, §6):
 //!
 //! - **Listener**: CURVE server ROUTER sockets (one per address family; `*` is the
 //!   dual-stack `::`) with bitmarkd's options (§1.4: `MAXMSGSIZE` 5,000,000, keepalive,

@@ -1,4 +1,4 @@
-//! The listening side (spec §2.1): ROUTER sockets answering REQ clients as bitmarkd's REP
+//! The listening side (protocol §2.1): ROUTER sockets answering REQ clients as bitmarkd's REP
 //! does, but without serialising requesters: each request goes to the kernel on its own and
 //! its reply is routed back by envelope whenever it is ready.
 //!

@@ -1,4 +1,4 @@
-//! The local publisher (spec §3.2): a CURVE PUB socket for monitoring services. Every item
+//! The local publisher (protocol §3.2): a CURVE PUB socket for monitoring services. Every item
 //! the kernel hands over with `TransportCommand::Broadcast` is published as
 //! `[chain, kind, params…]`; after [`crate::HEARTBEAT`] without items, `[chain, "heart",
 //! "beat"]` is published. Sends never block (`DONTWAIT`): a slow subscriber loses items.

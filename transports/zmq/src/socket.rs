@@ -1,4 +1,4 @@
-//! Socket set-up with bitmarkd's options (spec §1.4, §1.5) and socket monitor events (§1.7).
+//! Socket set-up with bitmarkd's options (protocol §1.4, §1.5) and socket monitor events (§1.7).
 
 use std::time::Duration;
 

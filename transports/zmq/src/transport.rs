@@ -206,7 +206,7 @@ impl Transport for ZmqTransport {
     }
 }
 
-/// IPv4 as Go stores parsed text: IPv4-mapped, so that records are 19 bytes (spec §1.6).
+/// IPv4 as Go stores parsed text: IPv4-mapped, so that records are 19 bytes (protocol §1.6).
 fn to_mapped(ip: std::net::IpAddr) -> std::net::IpAddr {
     match ip {
         std::net::IpAddr::V4(v4) => std::net::IpAddr::V6(v4.to_ipv6_mapped()),

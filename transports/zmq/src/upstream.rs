@@ -1,4 +1,4 @@
-//! One outgoing connection (bitmarkd's upstream client, spec §1.5, §1.7, §2.8), owned by
+//! One outgoing connection (bitmarkd's upstream client, protocol §1.5, §1.7, §2.8), owned by
 //! the socket thread: a CURVE REQ socket with a monitor, one request in flight, the rest
 //! queued in order.
 

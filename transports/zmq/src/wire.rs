@@ -1,4 +1,4 @@
-//! bitmarkd's frames (spec §2): requests `[chain, command, params…]`, replies
+//! bitmarkd's frames (protocol §2): requests `[chain, command, params…]`, replies
 //! `[command, payload…]` and errors `["E", text]`, both directions.
 //!
 //! The server side ([`decode_request`], [`encode_response`]) never panics on arbitrary
@@ -10,7 +10,7 @@ use peerd_api::{Digest, Item, NodeInfo, Registration, Request, Response};
 
 pub use peerd_api::invalid_chain_text;
 
-/// bitmarkd's error texts the listener sends itself (spec §6).
+/// bitmarkd's error texts the listener sends itself (protocol §6).
 pub mod texts {
     /// Fewer than two frames.
     pub const PACKET_TOO_SHORT: &str = "packet too short";

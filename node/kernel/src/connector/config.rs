@@ -1,10 +1,10 @@
-//! `[sync]`: every connector constant of spec §4.1, as config keys with bitmarkd's defaults.
+//! `[sync]`: every connector constant of protocol §4.1, as config keys with bitmarkd's defaults.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// The `[sync]` section. Defaults are bitmarkd's constants (spec §4.1) unless noted.
+/// The `[sync]` section. Defaults are bitmarkd's constants (protocol §4.1) unless noted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SyncConfig {
@@ -46,6 +46,15 @@ pub struct SyncConfig {
     /// could not serve or left a fork walk unanswered is left out of elections and fetches.
     #[serde(with = "humantime_secs")]
     pub exclude_time: Duration,
+    /// peerd only: the misbehaviour score at which a peer is banned (an invalid block
+    /// scores 100, a claimed height it cannot serve or an invalid reply 50, a timeout 10).
+    pub ban_threshold: u32,
+    /// peerd only: how long a ban lasts; bans are kept in the store across restarts.
+    #[serde(with = "humantime_secs")]
+    pub ban_duration: Duration,
+    /// peerd only: the time in which a misbehaviour score halves.
+    #[serde(with = "humantime_secs")]
+    pub score_half_life: Duration,
 }
 
 impl Default for SyncConfig {
@@ -67,6 +76,9 @@ impl Default for SyncConfig {
             max_buffered_bytes: 64 * 1024 * 1024,
             fork_walk_batch: 8,
             exclude_time: Duration::from_secs(600),
+            ban_threshold: 100,
+            ban_duration: Duration::from_secs(24 * 60 * 60),
+            score_half_life: Duration::from_secs(600),
         }
     }
 }

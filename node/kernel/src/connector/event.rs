@@ -5,6 +5,8 @@ use peerd_api::{
     Accepted, Chain, ChainError, Digest, Mode, PeerId, Request, RequestId, Response, TransportError,
 };
 
+use crate::misbehaviour::Offence;
+
 /// Whether an upstream comes from the configuration or from peer discovery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UpstreamKind {
@@ -145,11 +147,15 @@ pub enum Action {
     },
     /// Too few registered upstreams: ask the peer layer for more (bitmarkd's `reconnect`).
     Reconnect,
-    /// `peer` served a block that failed validation; it has left the fetch group.
+    /// `peer` misbehaved in a fetch (an invalid block, a claimed height it cannot serve);
+    /// it has left the fetch group and sits out elections for `exclude_time`. The shell
+    /// scores it ([`crate::misbehaviour`]).
     DropPeer {
         /// The offending upstream.
         peer: PeerId,
-        /// The chain's fault text.
+        /// What it did.
+        offence: Offence,
+        /// The details (the chain's fault text).
         fault: String,
     },
 }

@@ -30,6 +30,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{Accepted, PeerId, Request, RequestId, Response, TransportError};
+
+use crate::misbehaviour::Offence;
 use rand::Rng;
 use tokio::time::Instant;
 
@@ -323,7 +325,8 @@ impl Fetch {
                 self.release(ids, out);
             }
             Ok(Response::Block(_)) => {
-                self.drop_peer(&peer, format!("served a block that is not block {number}"), out);
+                let fault = format!("served a block that is not block {number}");
+                self.drop_peer(&peer, Offence::InvalidBlock, fault, out);
                 self.retry.insert(number);
             }
             Ok(other) if ups.get(&peer).is_some_and(|u| u.remote_height >= number) => {
@@ -332,7 +335,7 @@ impl Fetch {
                 let claimed = ups.get(&peer).map_or(0, |u| u.remote_height);
                 let fault =
                     format!("claimed height {claimed} but cannot serve block {number}: {other:?}");
-                self.drop_peer(&peer, fault, out);
+                self.drop_peer(&peer, Offence::UnservedClaim, fault, out);
                 self.retry.insert(number);
             }
             Ok(other) => {
@@ -451,7 +454,7 @@ impl Fetch {
             Err(ApplyFailure::Invalid(fault)) => {
                 let (peer, number) = (&done.peer, done.number);
                 tracing::warn!(%peer, number, %fault, "block failed validation");
-                self.drop_peer(&done.peer, fault, out);
+                self.drop_peer(&done.peer, Offence::InvalidBlock, fault, out);
                 self.unwind(done.number);
             }
             Err(other) => {
@@ -504,9 +507,9 @@ impl Fetch {
     }
 
     /// Removes `peer` from the group: its requests and buffered blocks go back to the queue.
-    fn drop_peer(&mut self, peer: &PeerId, fault: String, out: &mut Vec<Action>) {
+    fn drop_peer(&mut self, peer: &PeerId, offence: Offence, fault: String, out: &mut Vec<Action>) {
         if self.leave(peer) {
-            out.push(Action::DropPeer { peer: peer.clone(), fault });
+            out.push(Action::DropPeer { peer: peer.clone(), offence, fault });
         }
     }
 

@@ -1,4 +1,4 @@
-//! The state transitions of [`Connector`] (spec §4.3) and the routing of replies.
+//! The state transitions of [`Connector`] (protocol §4.3) and the routing of replies.
 
 use peerd_api::{Accepted, Mode, PeerId, RequestId, Response, TransportError};
 use tokio::time::Instant;

@@ -1,4 +1,4 @@
-//! The connector's table of upstreams and their cached poll results (spec §4.6).
+//! The connector's table of upstreams and their cached poll results (protocol §4.6).
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Fork-choice voting, exactly as bitmarkd's `peer/voting` (spec §4.4).
+//! Fork-choice voting, exactly as bitmarkd's `peer/voting` (protocol §4.4).
 //!
 //! Each active registered upstream votes with its cached digest of *our* height; votes
 //! from upstreams whose cached remote height is below ours are discarded. The largest group

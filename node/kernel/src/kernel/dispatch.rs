@@ -194,7 +194,7 @@ impl Worker {
                     "peerd_gossip_ignored_total",
                     &[("kind", kind.as_str()), ("reason", reason)],
                 );
-                // bitmarkd acknowledges rejected items too (spec §2.7).
+                // bitmarkd acknowledges rejected items too (protocol §2.7).
                 Response::Ack
             }
         }

@@ -1,4 +1,4 @@
-//! Dynamic upstreams (spec §3.5): up to `max_dynamic_upstreams` slots reused least recently
+//! Dynamic upstreams (protocol §3.5): up to `max_dynamic_upstreams` slots reused least recently
 //! used, and the seam to the peer layer's rebalance.
 //!
 //! bitmarkd's `connectUpstream`: a target some upstream (static or dynamic) already

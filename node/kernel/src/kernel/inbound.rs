@@ -4,10 +4,10 @@
 //! - `R` with the right chain goes to the `peer` handler's [`peerd_api::Handler::on_registration`]
 //!   (it records the registrant and picks a peer of the same transport to introduce);
 //!   without such a handler, or when it knows nobody, the node introduces itself on that
-//!   transport (bitmarkd fails with `invalid public key` then, spec §2.6).
+//!   transport (bitmarkd fails with `invalid public key` then, protocol §2.6).
 //! - Gossip (a pushed request or a gossipsub message) is deduplicated against recently
 //!   relayed items, mode-gated (`block assets issues transfer proof` are ignored while
-//!   resynchronising, spec §4.2) and queued for its handler; unknown kinds are
+//!   resynchronising, protocol §4.2) and queued for its handler; unknown kinds are
 //!   acknowledged and counted, as bitmarkd answers `[cmd, "A"]` to anything.
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
-use peerd_api::{Accepted, BlockMeta, Chain, ChainError, Digest, DigestSource, NodeEvent};
+use peerd_api::{Accepted, Chain, ChainError, ChainLayer, DigestSource, NodeEvent};
 use tokio::sync::broadcast;
 
 /// Delegates to the chain and reports changes on a broadcast channel. A handler that falls
@@ -30,29 +30,9 @@ impl Observed {
     }
 }
 
-impl Chain for Observed {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn genesis_digest(&self) -> Digest {
-        self.inner.genesis_digest()
-    }
-
-    fn height(&self) -> Result<u64, ChainError> {
-        self.inner.height()
-    }
-
-    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
-        self.inner.digest(number)
-    }
-
-    fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
-        self.inner.block(number)
-    }
-
-    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
-        self.inner.meta(block)
+impl ChainLayer for Observed {
+    fn inner(&self) -> &dyn Chain {
+        &*self.inner
     }
 
     fn accept(&self, block: &[u8], digest: DigestSource<'_>) -> Result<Accepted, ChainError> {
@@ -64,10 +44,6 @@ impl Chain for Observed {
         Ok(accepted)
     }
 
-    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
-        self.inner.verify_digests(blocks)
-    }
-
     fn delete_down(&self, number: u64) -> Result<(), ChainError> {
         let height = self.inner.height()?;
         self.inner.delete_down(number)?;
@@ -75,14 +51,6 @@ impl Chain for Observed {
             self.emit(NodeEvent::BlocksDeleted { from: number });
         }
         Ok(())
-    }
-
-    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
-        self.inner.prefers(candidate, current)
-    }
-
-    fn produce(&self, now_unix: u64, txs: &[Bytes]) -> Result<Bytes, ChainError> {
-        self.inner.produce(now_unix, txs)
     }
 }
 
@@ -96,7 +64,8 @@ mod tests {
     fn stored_and_deleted_blocks_become_events() {
         let served = ToyChain::build(4, 1);
         let (tx, mut rx) = broadcast::channel(16);
-        let chain = Observed::new(Arc::new(ToyChain::new()), tx);
+        let observed = Observed::new(Arc::new(ToyChain::new()), tx);
+        let chain: &dyn Chain = &observed;
         for n in 2..=4 {
             let block = served.block(n).unwrap().unwrap();
             chain.accept(&block, DigestSource::Compute).unwrap();

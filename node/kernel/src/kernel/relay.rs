@@ -1,5 +1,5 @@
 //! Relay bookkeeping: bitmarkd's broadcast-bus dedup and its per-peer queue rule
-//! (spec §3.1, `messagebus/queue.go`).
+//! (protocol §3.1, `messagebus/queue.go`).
 //!
 //! - An item whose SHA3-256(command ‖ every parameter) is among the last
 //!   [`RECENT_ITEMS`] relayed is not relayed again, and when it comes back (pushed back by

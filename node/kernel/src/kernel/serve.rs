@@ -1,4 +1,4 @@
-//! Answers inbound peer requests (`I`, `N`, `H`, `B`, `R`) from the chain (spec §2).
+//! Answers inbound peer requests (`I`, `N`, `H`, `B`, `R`) from the chain (protocol §2).
 
 use std::sync::Arc;
 

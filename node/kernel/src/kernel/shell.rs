@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{
-    DialTarget, Item, Mode, NodeEvent, NodeRequest, PeerId, TransportCommand, TransportError,
-    TransportHandle,
+    DialTarget, Item, Mode, NodeEvent, NodeRequest, PeerId, RequestId, Store, TransportCommand,
+    TransportError, TransportHandle,
 };
 use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::time::Instant;
@@ -20,8 +20,11 @@ use super::dynamic::{same_peer, RebalanceRequest, SlotChange, Slots};
 use super::relay::{Recent, PUSH_QUEUE_SLOTS};
 use super::{upstream, Kernel};
 use crate::connector::{Action, ChainView, Connector, Event, State, UpstreamKind};
+use crate::misbehaviour::{Policy, Scores};
 use crate::status::Metrics;
 use crate::KernelError;
+
+mod discipline;
 
 /// Shortest pause between two rounds of immediate polls ([`NodeRequest::Behind`]).
 const BEHIND_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -70,6 +73,12 @@ pub(super) struct Shell<'a> {
     pub(super) failed: Option<KernelError>,
     /// When upstreams were last asked to poll at once ([`NodeRequest::Behind`]).
     polled_now: Option<Instant>,
+    /// Misbehaviour scores and bans.
+    pub(super) scores: Scores,
+    /// Where bans are kept across restarts (the handlers' store), if the kernel has one.
+    bans_store: Option<Arc<dyn Store>>,
+    /// The peer each connector request in flight went to, to score its failure.
+    asked: HashMap<RequestId, PeerId>,
     stop: CancellationToken,
 }
 
@@ -85,8 +94,16 @@ impl<'a> Shell<'a> {
             .iter()
             .map(|t| (t.name.clone(), Bytes::copy_from_slice(t.local_id.as_bytes())))
             .collect();
+        let policy = Policy {
+            threshold: f64::from(kernel.sync.ban_threshold),
+            ban_duration: kernel.sync.ban_duration,
+            half_life: kernel.sync.score_half_life,
+        };
         Self {
             slots: Slots::new(kernel.sync.max_dynamic_upstreams),
+            scores: Scores::new(policy),
+            bans_store: None,
+            asked: HashMap::new(),
             kernel,
             connector,
             transports,
@@ -134,6 +151,13 @@ impl<'a> Shell<'a> {
         if let Event::Applied { result: Ok(_), .. } = &event {
             self.links.metrics.inc("peerd_blocks_fetched_total", &[]);
         }
+        if let Event::Response { id, result } = &event {
+            let peer = self.asked.remove(id);
+            if let (Some(peer), Some(offence)) = (peer, discipline::offence_of(result)) {
+                let detail = result.as_ref().err().map(ToString::to_string).unwrap_or_default();
+                self.penalize(&peer, offence, &detail).await;
+            }
+        }
         let view = ChainView(self.kernel.chain.as_ref());
         let actions = self.connector.on_event(event, Instant::now(), &view);
         for action in actions {
@@ -154,6 +178,7 @@ impl<'a> Shell<'a> {
                 };
                 let commands = self.transports[route.transport].commands.clone();
                 let timeout = self.kernel.sync.request_timeout + std::time::Duration::from_secs(1);
+                self.asked.insert(id, peer.clone());
                 tokio::spawn(async move {
                     let result = upstream::ask(&commands, id, peer, request, timeout).await;
                     let _ = events.send(Event::Response { id, result }).await;
@@ -165,8 +190,9 @@ impl<'a> Shell<'a> {
                 }
             }
             Action::Reconnect => self.reconnect().await,
-            Action::DropPeer { peer, fault } => {
-                tracing::warn!(%peer, %fault, "invalid block; no longer fetching from it");
+            Action::DropPeer { peer, offence, fault } => {
+                tracing::warn!(%peer, %fault, "left the fetch session");
+                self.penalize(&peer, offence, &fault).await;
             }
         }
     }
@@ -198,6 +224,10 @@ impl<'a> Shell<'a> {
             tracing::warn!(key = ?target.key, "not connecting to ourselves");
             return;
         }
+        if self.target_banned(&target) {
+            tracing::info!(key = ?target.key, "not connecting to a banned peer");
+            return;
+        }
         let Some(t) = self.transports.iter().find(|t| t.name == target.transport) else {
             tracing::warn!(transport = %target.transport, "no transport for a dial target");
             return;
@@ -227,7 +257,8 @@ impl<'a> Shell<'a> {
             let _ = commands.send(TransportCommand::Disconnect(peer.clone())).await;
             if let Some(route) = self.routes.remove(&peer) {
                 route.cancel.cancel();
-                self.feed(Event::Lost { peer }).await;
+                // Boxed: feeding the connector can ban a peer, which closes its connection.
+                Box::pin(self.feed(Event::Lost { peer })).await;
             }
         }
     }
@@ -307,6 +338,11 @@ impl<'a> Shell<'a> {
         let closed = self.closed.contains(&(target.transport.clone(), target.key.clone()));
         if rank.is_none() && closed && !self.slots.holds(&target.transport, &target.key) {
             // Released while the connection came up.
+            let _ = self.transports[index].commands.send(TransportCommand::Disconnect(peer)).await;
+            return;
+        }
+        if self.is_banned(&peer) {
+            tracing::info!(%peer, "closing a connection to a banned peer");
             let _ = self.transports[index].commands.send(TransportCommand::Disconnect(peer)).await;
             return;
         }

@@ -57,11 +57,8 @@ fn node(net: &MemoryNet, name: &str, chain: Arc<ToyChain>, statics: &[&str], mod
 }
 
 async fn wait_for(what: &str, limit: Duration, done: impl Fn() -> bool) {
-    let give_up = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < give_up, "{what} did not happen within {limit:?}");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
+    let step = Duration::from_secs(1);
+    peerd_testkit::wait::poll_until(what, limit, step, done).await.unwrap();
 }
 
 #[tokio::test(start_paused = true)]

@@ -74,12 +74,12 @@ pub(crate) fn status(dir: &str) -> serde_json::Value {
 
 /// Polls `testnet status --json` until `done` holds for the (height, tip) of every node;
 /// fails once the highest node has grown by [`BLOCK_BOUND`] blocks. Returns the last answer.
-pub(crate) fn wait_until(dir: &str, what: &str, done: impl Fn(&[Seen]) -> bool) -> Vec<Seen> {
-    wait_within(dir, what, BLOCK_BOUND, done)
+pub(crate) fn status_until(dir: &str, what: &str, done: impl Fn(&[Seen]) -> bool) -> Vec<Seen> {
+    status_within(dir, what, BLOCK_BOUND, done)
 }
 
-/// As [`wait_until`], failing once the highest node has grown by `blocks` blocks.
-pub(crate) fn wait_within(
+/// As [`status_until`], failing once the highest node has grown by `blocks` blocks.
+pub(crate) fn status_within(
     dir: &str,
     what: &str,
     blocks: u64,

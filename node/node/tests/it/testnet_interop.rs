@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::common::{level, network, peerd, text, wait_until, Down};
+use crate::common::{level, network, peerd, status_until, text, Down};
 
 fn interop_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/interop")
@@ -44,7 +44,7 @@ fn a_js_libp2p_node_sees_the_subscriptions_and_receives_a_block() {
         "--detach",
     ]);
     assert!(up.status.success(), "{}", text(&up));
-    wait_until(dir, "every node level at 3 or more", level(3));
+    status_until(dir, "every node level at 3 or more", level(3));
     let network = network(dir);
     let libp2p_only = network["nodes"]
         .as_array()

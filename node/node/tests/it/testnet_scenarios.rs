@@ -5,7 +5,7 @@
 
 #![cfg(all(feature = "zmq", feature = "libp2p", feature = "tools"))]
 
-use crate::common::{gone, level, network, peerd, text, wait_until, Down};
+use crate::common::{gone, level, network, peerd, status_until, text, Down};
 
 fn pids(dir: &str) -> Vec<i32> {
     network(dir)["nodes"]
@@ -30,7 +30,7 @@ fn kill_restart_partition_and_heal() {
     let dir = dir_path.to_str().unwrap();
     let _down = Down(dir_path.clone());
     ok(&["testnet", "up", "--dir", dir, "--nodes", "3", "--block-interval", "2s", "--detach"]);
-    wait_until(dir, "level at 3", level(3));
+    status_until(dir, "level at 3", level(3));
 
     let before = pids(dir);
     ok(&["testnet", "kill", "node-2", "--dir", dir]);
@@ -44,16 +44,16 @@ fn kill_restart_partition_and_heal() {
     assert_ne!(after[1], before[1]);
     assert_eq!((after[0], after[2]), (before[0], before[2]), "the others untouched");
     assert!(!gone(after[1]));
-    wait_until(dir, "level again after the restart", level(3));
+    status_until(dir, "level again after the restart", level(3));
 
     // node-1 (the producer) alone; node-2 and node-3 have no producer and stay put.
     ok(&["testnet", "partition", "--dir", dir, "1/2,3"]);
     assert_eq!(network(dir)["partition"], serde_json::json!([["node-1"], ["node-2", "node-3"]]));
-    let cut = wait_until(dir, "every node answering after the partition", |n| {
+    let cut = status_until(dir, "every node answering after the partition", |n| {
         n.iter().all(|n| n.0.is_some())
     });
     let (stuck, stuck_tip) = (cut[1].0.unwrap(), cut[1].1.clone());
-    let split = wait_until(dir, "the producer 3 blocks ahead of the other group", |n| {
+    let split = status_until(dir, "the producer 3 blocks ahead of the other group", |n| {
         n[0].0.is_some_and(|h| h >= stuck + 3)
     });
     assert_eq!((split[1].0, &split[1].1), (Some(stuck), &stuck_tip), "node-2 did not move");
@@ -61,7 +61,7 @@ fn kill_restart_partition_and_heal() {
 
     ok(&["testnet", "heal", "--dir", dir]);
     assert_eq!(network(dir)["partition"], serde_json::json!([]));
-    let healed = wait_until(dir, "level after heal", level(stuck + 3));
+    let healed = status_until(dir, "level after heal", level(stuck + 3));
     assert!(healed.iter().all(|n| n.0 >= split[0].0), "the producer's chain won: {healed:?}");
 
     // bitmarkd's operator rollback: stop node-3, delete its top blocks with the db tool,
@@ -73,6 +73,6 @@ fn kill_restart_partition_and_heal() {
     assert!(out.contains(&(floor - 1).to_string()), "reports the new height: {out}");
     ok(&["testnet", "restart", "node-3", "--dir", dir]);
     let resynced =
-        wait_until(dir, "level after delete-down and restart", level(healed[0].0.unwrap()));
+        status_until(dir, "level after delete-down and restart", level(healed[0].0.unwrap()));
     assert_eq!(resynced[2].1, resynced[0].1, "node-3 has the network's tip again");
 }

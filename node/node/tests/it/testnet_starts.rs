@@ -6,7 +6,7 @@
 
 #![cfg(all(feature = "zmq", feature = "libp2p", feature = "tools"))]
 
-use crate::common::{level, peerd, text, wait_within, Down};
+use crate::common::{level, peerd, status_within, text, Down};
 
 /// Starts in a row.
 const STARTS: usize = 20;
@@ -25,7 +25,7 @@ fn the_default_mixed_network_is_level_on_every_start() {
         let up = peerd(&["testnet", "up", "--dir", dir, "--store", "memory", "--detach"]);
         assert!(up.status.success(), "start {start}: {}", text(&up));
         let what = format!("start {start} of {STARTS}: every node level at 5 or more");
-        wait_within(dir, &what, LEVEL_WITHIN, level(5));
+        status_within(dir, &what, LEVEL_WITHIN, level(5));
         let down = peerd(&["testnet", "down", "--dir", dir]);
         assert!(down.status.success(), "start {start}: {}", text(&down));
         eprintln!("start {start} of {STARTS}: level");

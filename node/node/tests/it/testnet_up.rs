@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use crate::common::{gone, level, network, peerd, text, wait_until, Down};
+use crate::common::{gone, level, network, peerd, status_until, text, Down};
 
 #[test]
 fn a_mixed_network_converges_and_network_json_matches_the_processes() {
@@ -57,7 +57,7 @@ fn a_mixed_network_converges_and_network_json_matches_the_processes() {
         assert!(Path::new(node["log"].as_str().unwrap()).exists());
     }
 
-    let nodes_now = wait_until(dir, "every node level at 5 or more", level(5));
+    let nodes_now = status_until(dir, "every node level at 5 or more", level(5));
     let tip = nodes_now[0].1.clone().unwrap();
     assert_eq!(tip.len(), 64, "{tip}");
 

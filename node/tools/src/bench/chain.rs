@@ -34,8 +34,7 @@ impl Key {
     }
 
     fn signed(&self, mut tx: Transaction) -> Result<Vec<u8>, BenchError> {
-        tx.sign(&self.private).map_err(|f| build(format!("signing: {f}")))?;
-        tx.pack(&self.account).map_err(|f| build(format!("packing: {f}")))
+        tx.sign_and_pack(&self.private, None).map_err(|f| build(format!("signing: {f}")))
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{
-    Accepted, BlockMeta, CancellationToken, Chain, ChainError, DialTarget, Digest, DigestSource,
-    Mode, ModeCell, Transport, TransportContext, CHANNEL_CAPACITY,
+    Accepted, CancellationToken, Chain, ChainError, ChainLayer, DialTarget, DigestSource, Mode,
+    ModeCell, Transport, TransportContext, CHANNEL_CAPACITY,
 };
 use peerd_transport_memory::MemoryNet;
 use tokio::sync::mpsc;
@@ -25,40 +25,18 @@ struct ReadOnly(Arc<dyn Chain>);
 
 const SHARED: &str = "changing the shared benchmark chain";
 
-impl Chain for ReadOnly {
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-    fn genesis_digest(&self) -> Digest {
-        self.0.genesis_digest()
-    }
-    fn height(&self) -> Result<u64, ChainError> {
-        self.0.height()
-    }
-    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
-        self.0.digest(number)
-    }
-    fn block(&self, number: u64) -> Result<Option<Bytes>, ChainError> {
-        self.0.block(number)
-    }
-    fn meta(&self, block: &[u8]) -> Result<BlockMeta, ChainError> {
-        self.0.meta(block)
+impl ChainLayer for ReadOnly {
+    fn inner(&self) -> &dyn Chain {
+        &*self.0
     }
     fn accept(&self, _: &[u8], _: DigestSource<'_>) -> Result<Accepted, ChainError> {
         Err(ChainError::Unsupported(SHARED))
     }
-    fn verify_digests(&self, blocks: &[Bytes]) -> Result<Vec<Digest>, ChainError> {
-        self.0.verify_digests(blocks)
-    }
     fn delete_down(&self, _: u64) -> Result<(), ChainError> {
         Err(ChainError::Unsupported(SHARED))
     }
-    fn prefers(&self, candidate: &Digest, current: &Digest) -> bool {
-        self.0.prefers(candidate, current)
-    }
-
     fn produce(&self, _now_unix: u64, _transactions: &[Bytes]) -> Result<Bytes, ChainError> {
-        Err(ChainError::Unsupported("block production on a read-only chain"))
+        Err(ChainError::Unsupported(SHARED))
     }
 }
 

@@ -1,4 +1,4 @@
-//! The rebalance ranks, computed by hand from the formula of spec §3.5 in each comment:
+//! The rebalance ranks, computed by hand from the formula of protocol §3.5 in each comment:
 //! e = count/8, q = count/4, h = count/2, jump = 3 (1 if count < 4); candidates N1 i+1,
 //! N3 i+jump, X1..X7 i+e, i+q, i+q+e, i+h, i+h+e, i+h+q, i+h+q+e, P1 i+count-1,
 //! P3 i+count-jump; skip a candidate equal to i or to the last one kept; wrap once.

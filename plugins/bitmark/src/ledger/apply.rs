@@ -1,4 +1,4 @@
-//! Storing an incoming block (bitmarkd's `StoreIncoming`, spec §5.3), checks in its order.
+//! Storing an incoming block (bitmarkd's `StoreIncoming`, protocol §5.3), checks in its order.
 //!
 //! 1. Header: unpacked with the injected `now` (size, version, count, timestamp ≤ now + 5
 //!    min, usable bits); the number must be `height` or `height + 1`

@@ -1,4 +1,4 @@
-//! Delete down to a block (bitmarkd's `DeleteDownToBlock`, spec §5.5).
+//! Delete down to a block (bitmarkd's `DeleteDownToBlock`, protocol §5.5).
 //!
 //! Blocks are removed from the tip down to and including `number`, one batch per block:
 //! each batch replays the block's undo log (restoring owners, shares, payments, indexes,

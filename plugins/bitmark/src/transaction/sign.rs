@@ -52,6 +52,29 @@ impl Transaction {
         Ok(true)
     }
 
+    /// Signs with `key`, countersigns with `countersigner` if given, and packs the record as
+    /// signed by `key`'s account: the one-call way wallets, tools and tests make a valid
+    /// record.
+    ///
+    /// # Errors
+    /// As [`Transaction::sign`] and [`Transaction::pack`]; `invalid key type` for a key
+    /// without an account; `invalid count` if `countersigner` is given for a kind without
+    /// a countersignature.
+    pub fn sign_and_pack(
+        &mut self,
+        key: &PrivateKey,
+        countersigner: Option<&PrivateKey>,
+    ) -> Result<Vec<u8>, Fault> {
+        let account = key.account().ok_or(Fault::InvalidKeyType)?;
+        self.sign(key)?;
+        if let Some(counter) = countersigner {
+            if !self.countersign(counter)? {
+                return Err(Fault::InvalidCount);
+            }
+        }
+        self.pack(&account)
+    }
+
     fn signature_mut(&mut self) -> &mut Signature {
         match self {
             Transaction::BaseData(r) => &mut r.signature,
@@ -65,5 +88,32 @@ impl Transaction {
             Transaction::ShareGrant(r) => &mut r.signature,
             Transaction::ShareSwap(r) => &mut r.signature,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::transaction::AssetData;
+
+    #[test]
+    fn sign_and_pack_makes_a_record_that_unpacks_and_refuses_a_stray_countersigner() {
+        let key = PrivateKey::from_ed25519_seed(&[7; 32], true);
+        let record = AssetData {
+            name: "asset".into(),
+            fingerprint: "fingerprint".into(),
+            metadata: "owner\0test".into(),
+            registrant: key.account().unwrap(),
+            signature: Default::default(),
+        };
+        let mut tx = Transaction::from(record);
+        let packed = tx.clone().sign_and_pack(&key, None).unwrap();
+        let (unpacked, used) = Transaction::unpack(&packed, true).unwrap();
+        assert_eq!(used, packed.len());
+        assert_eq!(unpacked.pack(&key.account().unwrap()).unwrap(), packed);
+        let other = PrivateKey::from_ed25519_seed(&[8; 32], true);
+        assert_eq!(tx.sign_and_pack(&key, Some(&other)), Err(Fault::InvalidCount));
     }
 }

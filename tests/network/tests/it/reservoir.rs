@@ -66,9 +66,7 @@ impl Wallet {
 }
 
 fn signed(mut tx: Transaction, key: &PrivateKey) -> Vec<u8> {
-    let account = key.account().unwrap();
-    tx.sign(key).unwrap();
-    tx.pack(&account).unwrap()
+    tx.sign_and_pack(key, None).unwrap()
 }
 
 #[tokio::test(start_paused = true)]

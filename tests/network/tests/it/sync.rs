@@ -2,9 +2,9 @@
 //! up; an upstream dies in the middle of a fetch.
 //!
 //! These use bitmarkd's constants (5 registered upstreams, 3 agreeing votes): a node needs
-//! five peers, so the networks have six or more nodes (spec §4.7). Every node lists the
+//! five peers, so the networks have six or more nodes (protocol §4.7). Every node lists the
 //! node holding the chain first: static upstreams vote in configuration order, so the
-//! holder is the winning group's first voter (spec §4.4); peerd would sync to the group's
+//! holder is the winning group's first voter (protocol §4.4); peerd would sync to the group's
 //! highest claim whatever the order.
 
 use std::time::Duration;

@@ -119,7 +119,7 @@ fn a_peer_serving_an_invalid_block_is_dropped() {
     net.settle();
     let drops: Vec<usize> = (0..net.log.len())
         .filter(|&i| {
-            matches!(&net.log[i], Action::DropPeer { peer, fault }
+            matches!(&net.log[i], Action::DropPeer { peer, fault, .. }
                 if *peer == id("p2") && fault == ToyChain::INVALID_FAULT)
         })
         .collect();

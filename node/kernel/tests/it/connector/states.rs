@@ -1,4 +1,4 @@
-//! Each transition of spec §4.3, and the election rules as the connector applies them.
+//! Each transition of protocol §4.3, and the election rules as the connector applies them.
 
 use peerd_api::{Chain, Mode};
 use peerd_kernel::connector::{Action, Event, State};

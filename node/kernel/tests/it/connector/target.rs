@@ -19,7 +19,7 @@ fn testnet() -> SyncConfig {
 
 fn dropped(net: &Net) -> Vec<(PeerId, String)> {
     let drops = net.log.iter().filter_map(|a| match a {
-        Action::DropPeer { peer, fault } => Some((peer.clone(), fault.clone())),
+        Action::DropPeer { peer, fault, .. } => Some((peer.clone(), fault.clone())),
         _ => None,
     });
     drops.collect()

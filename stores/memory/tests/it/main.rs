@@ -1,0 +1,7 @@
+//! Integration tests of `peerd-store-memory`, one test binary (each `tests/*.rs` used to link
+//! the crate's whole dependency tree on its own).
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // tests: a failed unwrap is a failed test
+
+mod compliance;
+mod memory;
