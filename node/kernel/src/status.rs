@@ -40,6 +40,19 @@ pub struct Snapshot {
     pub identities: Vec<LocalIdentity>,
     /// Every outgoing connection the kernel has.
     pub peers: Vec<PeerStatus>,
+    /// Every ban in force, soonest to end first ([`crate::misbehaviour`]).
+    pub bans: Vec<BanStatus>,
+}
+
+/// A banned peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BanStatus {
+    /// The peer's identity.
+    pub peer: PeerId,
+    /// The offence that crossed the ban threshold (`invalid_block`, `unserved_claim`, …).
+    pub offence: &'static str,
+    /// Unix time (seconds) at which the ban ends.
+    pub until_unix: u64,
 }
 
 impl Snapshot {
@@ -75,6 +88,8 @@ pub struct PeerStatus {
     pub remote_height: Option<u64>,
     /// Time since it last answered a poll (None if never).
     pub last_response: Option<Duration>,
+    /// Its misbehaviour score now (0 for a well-behaved peer; banned at `ban_threshold`).
+    pub score: f64,
 }
 
 /// A request for a snapshot, answered by the kernel's loop.
@@ -139,7 +154,9 @@ pub struct CounterKey {
 /// - `peerd_gossip_relayed_total{kind}`: items relayed (after dedup);
 /// - `peerd_gossip_ignored_total{kind, reason}`: items not processed (`resynchronising`,
 ///   `unknown_kind`, `duplicate`, `queue_full`, `rejected`);
-/// - `peerd_gossip_dropped_total{transport, reason}`: pushes not queued (`queue_full`).
+/// - `peerd_gossip_dropped_total{transport, reason}`: pushes not queued (`queue_full`);
+/// - `peerd_misbehaviour_total{offence}`: peer offences scored ([`crate::misbehaviour`]);
+/// - `peerd_bans_total{offence}`: peers banned.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// By a hash of name and labels, so that counting allocates only for a new label set.

@@ -277,4 +277,60 @@ impl TransportError {
     ) -> Self {
         TransportError::Io { context: context.into(), source: Arc::new(source) }
     }
+
+    /// Checks every entry of the list `key` of a transport's configuration and reports all
+    /// the malformed ones at once (as bitmarkd does for its peers), each with its index:
+    /// an operator fixes a file in one pass, not one error per start.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError::Config`] listing every entry whose check failed.
+    pub fn check_all<T>(
+        transport: &'static str,
+        key: &str,
+        entries: impl IntoIterator<Item = Result<T, String>>,
+    ) -> Result<Vec<T>, TransportError> {
+        let mut good = Vec::new();
+        let mut bad = Vec::new();
+        for (index, entry) in entries.into_iter().enumerate() {
+            match entry {
+                Ok(value) => good.push(value),
+                Err(reason) => bad.push(format!("{key}[{index}]: {reason}")),
+            }
+        }
+        match bad.len() {
+            0 => Ok(good),
+            1 => Err(TransportError::Config { transport, reason: bad.remove(0) }),
+            n => Err(TransportError::Config {
+                transport,
+                reason: format!("{n} malformed {key} entries: {}", bad.join("; ")),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod check_all_tests {
+    use super::TransportError;
+
+    fn even(n: u32) -> Result<u32, String> {
+        if n % 2 == 0 {
+            Ok(n)
+        } else {
+            Err(format!("{n} is odd"))
+        }
+    }
+
+    #[test]
+    fn every_bad_entry_is_listed_with_its_index() {
+        assert_eq!(TransportError::check_all("t", "peers", [2, 4].map(even)).unwrap(), [2, 4]);
+        let one = TransportError::check_all("t", "peers", [2, 3].map(even)).unwrap_err();
+        assert_eq!(one.to_string(), "invalid t transport configuration: peers[1]: 3 is odd");
+        let all = TransportError::check_all("t", "peers", [1, 2, 5].map(even)).unwrap_err();
+        assert_eq!(
+            all.to_string(),
+            "invalid t transport configuration: 2 malformed peers entries: \
+             peers[0]: 1 is odd; peers[2]: 5 is odd"
+        );
+    }
 }

@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
-use peerd_api::{Chain, ChainError, ChainLayer};
+use peerd_api::{Chain, ChainError, ChainLayer, Digest};
 
 /// Offset of the previous-block digest in a bitmark header (version 2, count 2, number 8).
 const PREVIOUS_AT: usize = 12;
@@ -47,6 +47,47 @@ impl ChainLayer for Forger {
             }
             Bytes::from(forged)
         }))
+    }
+}
+
+/// A chain that claims `extra` blocks more than it has: `N` answers the higher height and
+/// `H` invented digests above its real tip, but `B` finds nothing there. It votes with the
+/// honest group (its digests below the real tip are honest) and draws the sync target up
+/// to a height it cannot serve.
+pub struct HeightLiar {
+    inner: Arc<dyn Chain>,
+    extra: u64,
+}
+
+impl HeightLiar {
+    /// Claims `extra` more blocks than `inner` has.
+    pub fn new(inner: Arc<dyn Chain>, extra: u64) -> Self {
+        Self { inner, extra }
+    }
+
+    fn real_height(&self) -> Result<u64, ChainError> {
+        self.inner.height()
+    }
+}
+
+impl ChainLayer for HeightLiar {
+    fn inner(&self) -> &dyn Chain {
+        &*self.inner
+    }
+    fn height(&self) -> Result<u64, ChainError> {
+        Ok(self.real_height()? + self.extra)
+    }
+    fn digest(&self, number: u64) -> Result<Option<Digest>, ChainError> {
+        let real = self.real_height()?;
+        if number <= real {
+            return self.inner.digest(number);
+        }
+        if number > real + self.extra {
+            return Ok(None);
+        }
+        let mut invented = [0x11u8; 32];
+        invented[..8].copy_from_slice(&number.to_be_bytes());
+        Ok(Some(Digest(invented)))
     }
 }
 

@@ -39,7 +39,7 @@ use peerd_transport_memory::MemoryNet;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-pub use adversary::{DeleteWatch, Forger};
+pub use adversary::{DeleteWatch, Forger, HeightLiar};
 pub use node::{Node, NodeBuilder};
 pub use template::{copy_store, Template, CHAIN_START, CLOCK_START};
 

@@ -13,12 +13,13 @@ use peerd_bitmark::params::ChainParams;
 use peerd_handlers::block::BlockPlugin;
 use peerd_handlers::{Reservoir, ReservoirPlugin};
 use peerd_kernel::connector::SyncConfig;
+use peerd_kernel::status::{Snapshot, StatusHandle};
 use peerd_kernel::{Kernel, ProducerSwitch, Production};
 use peerd_transport_memory::MemoryNet;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::adversary::{DeleteWatch, Forger};
+use crate::adversary::{DeleteWatch, Forger, HeightLiar};
 use crate::template::Template;
 use crate::TestNet;
 
@@ -33,6 +34,7 @@ pub struct NodeBuilder<'a> {
     sync: SyncConfig,
     production: Option<Duration>,
     forge: Option<RangeInclusive<u64>>,
+    claim_extra: Option<u64>,
     handlers: bool,
 }
 
@@ -47,6 +49,7 @@ impl<'a> NodeBuilder<'a> {
             sync: SyncConfig::default(),
             production: None,
             forge: None,
+            claim_extra: None,
             handlers: false,
         }
     }
@@ -89,22 +92,40 @@ impl<'a> NodeBuilder<'a> {
         self
     }
 
+    /// Claims `extra` blocks more than it has ([`HeightLiar`]).
+    pub fn claim_extra(mut self, extra: u64) -> Self {
+        self.claim_extra = Some(extra);
+        self
+    }
+
     /// Starts the node's transport and kernel.
     ///
     /// # Panics
     ///
     /// If the name is taken or the chain cannot be opened.
     pub fn start(self) -> &'a Node {
-        let Self { net, name, seed, store, statics, sync, production, forge, handlers } = self;
+        let Self {
+            net,
+            name,
+            seed,
+            store,
+            statics,
+            sync,
+            production,
+            forge,
+            claim_extra,
+            handlers,
+        } = self;
         let store = store.unwrap_or_default();
         let clock = Arc::new(net.clock());
         let chain = BitmarkChain::open(store.clone(), ChainParams::DEV, clock.clone())
             .unwrap_or_else(|e| panic!("{name}: open chain: {e}"));
         let chain = Arc::new(chain);
         let watch = Arc::new(DeleteWatch::new(chain.clone()));
-        let served: Arc<dyn Chain> = match forge {
-            Some(range) => Arc::new(Forger::new(watch.clone(), range)),
-            None => watch.clone(),
+        let served: Arc<dyn Chain> = match (forge, claim_extra) {
+            (Some(range), _) => Arc::new(Forger::new(watch.clone(), range)),
+            (None, Some(extra)) => Arc::new(HeightLiar::new(watch.clone(), extra)),
+            (None, None) => watch.clone(),
         };
         let shutdown = CancellationToken::new();
         let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
@@ -120,6 +141,7 @@ impl<'a> NodeBuilder<'a> {
         let mode = ModeCell::new(Mode::Stopped);
         let switch = ProducerSwitch::new(production.is_some());
         let (requests_tx, requests) = mpsc::channel::<NodeRequest>(CHANNEL_CAPACITY);
+        let (status, queries) = StatusHandle::channel();
         let mut kernel = Kernel::new(served, sync)
             .with_mode(mode.clone())
             .with_seed(seed)
@@ -127,6 +149,7 @@ impl<'a> NodeBuilder<'a> {
             .with_version("sim")
             .with_statics(statics.iter().map(|s| MemoryNet::target(s)).collect())
             .with_node_requests(requests)
+            .with_status(queries)
             .with_inline_chain(true);
         if let Some(interval) = production {
             kernel = kernel.with_producer(Production::new(interval, switch.clone()));
@@ -157,6 +180,7 @@ impl<'a> NodeBuilder<'a> {
             mode,
             producer: switch,
             link: NodeLink::new(requests_tx),
+            status,
             reservoir,
             shutdown,
         };
@@ -173,6 +197,7 @@ pub struct Node {
     mode: ModeCell,
     producer: ProducerSwitch,
     link: NodeLink,
+    status: StatusHandle,
     reservoir: Option<Arc<Reservoir>>,
     shutdown: CancellationToken,
 }
@@ -241,6 +266,16 @@ impl Node {
     /// Its reservoir, when it runs the handlers ([`NodeBuilder::handlers`]).
     pub fn reservoir(&self) -> Option<&Arc<Reservoir>> {
         self.reservoir.as_ref()
+    }
+
+    /// Its kernel's status (peers with their scores, bans).
+    ///
+    /// # Panics
+    ///
+    /// If the kernel has stopped.
+    pub async fn snapshot(&self) -> Snapshot {
+        let name = &self.name;
+        self.status.snapshot().await.unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
     /// Stops the node (kernel and transport).

@@ -102,12 +102,21 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// [`TransportError::Config`] for a malformed entry.
+    /// [`TransportError::Config`] listing every malformed entry at once.
     pub fn static_targets(&self) -> Result<Vec<peerd_api::DialTarget>, TransportError> {
-        self.bootstrap
-            .iter()
-            .map(|v| parse_bootstrap(v).map(|(peer, addr)| crate::dial_target(&peer, &[addr])))
-            .collect()
+        let targets = self.bootstrap_peers()?;
+        Ok(targets.iter().map(|(peer, addr)| crate::dial_target(peer, &[addr.clone()])).collect())
+    }
+
+    /// Every bootstrap entry parsed, or all the malformed ones in one error.
+    fn bootstrap_peers(&self) -> Result<Vec<(PeerId, Multiaddr)>, TransportError> {
+        let parsed = self.bootstrap.iter().map(|v| {
+            parse_bootstrap(v).map_err(|e| match e {
+                TransportError::Config { reason, .. } => reason,
+                other => other.to_string(),
+            })
+        });
+        TransportError::check_all(TRANSPORT_NAME, "bootstrap", parsed)
     }
 
     /// Checks the entry and turns it into the transport's settings (the identity aside).
@@ -121,8 +130,7 @@ impl Config {
                 Some(list.iter().map(|v| parse_addr("listen", v)).collect::<Result<Vec<_>, _>>()?)
             }
         };
-        let bootstrap =
-            self.bootstrap.iter().map(|v| parse_bootstrap(v)).collect::<Result<Vec<_>, _>>()?;
+        let bootstrap = self.bootstrap_peers()?;
         let positive = |key: &str, value: u64| {
             if value == 0 {
                 Err(invalid(format!("{key} must be at least 1")))

@@ -118,10 +118,26 @@ impl PeerConfig {
     ///
     /// [`TransportError::Config`] naming the peer and what is wrong with it.
     pub fn target(&self) -> Result<DialTarget, TransportError> {
-        let key = parse_key(KeyKind::Public, &self.public_key)
-            .map_err(|e| invalid(format!("peer {:?}: {e}", self.address)))?;
-        let address = Connection::parse(&self.address)
-            .map_err(|e| invalid(format!("peer {:?}: {e}", self.address)))?;
+        self.checked_target().map_err(invalid)
+    }
+
+    /// [`PeerConfig::target`], or every problem of this entry as one line.
+    fn checked_target(&self) -> Result<DialTarget, String> {
+        let key = parse_key(KeyKind::Public, &self.public_key);
+        let address = Connection::parse(&self.address);
+        let (key, address) = match (key, address) {
+            (Ok(key), Ok(address)) => (key, address),
+            (key, address) => {
+                let problems: Vec<String> = [
+                    key.err().map(|e| format!("public_key of {:?}: {e}", self.address)),
+                    address.err().map(|e| e.to_string()),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                return Err(problems.join(", "));
+            }
+        };
         Ok(DialTarget {
             transport: TRANSPORT_NAME.to_owned(),
             key: Bytes::copy_from_slice(&key),
@@ -136,9 +152,10 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// [`TransportError::Config`] for the first malformed peer.
+    /// [`TransportError::Config`] listing every malformed peer at once.
     pub fn static_targets(&self) -> Result<Vec<DialTarget>, TransportError> {
-        self.peers.iter().map(PeerConfig::target).collect()
+        let checked = self.peers.iter().map(|p| p.checked_target());
+        TransportError::check_all(TRANSPORT_NAME, "peers", checked)
     }
 
     /// This node's key pair from `private_key` (and `public_key` when given).

@@ -266,6 +266,9 @@ impl<'a> Shell<'a> {
     /// A request from a handler.
     pub(super) async fn node_request(&mut self, request: NodeRequest) {
         match request {
+            NodeRequest::Connect(target) if self.target_banned(&target) => {
+                tracing::debug!(key = ?target.key, "not taking a slot for a banned peer");
+            }
             NodeRequest::Connect(target) => {
                 match self.slots.connect(target, &self.kernel.statics, &self.own) {
                     SlotChange::Kept => {}

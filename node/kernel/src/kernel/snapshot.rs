@@ -5,7 +5,7 @@ use tokio::time::Instant;
 
 use super::shell::Shell;
 use crate::connector::UpstreamKind;
-use crate::status::{PeerStatus, Snapshot, StatusQuery};
+use crate::status::{BanStatus, PeerStatus, Snapshot, StatusQuery};
 
 impl Shell<'_> {
     /// Builds a snapshot and sends it to the asker.
@@ -37,6 +37,7 @@ impl Shell<'_> {
                     registered: u.registered,
                     remote_height: u.last_response.map(|_| u.remote_height),
                     last_response: u.last_response.map(|t| now.saturating_duration_since(t)),
+                    score: self.scores.score(&u.peer, now),
                 })
             })
             .collect();
@@ -69,6 +70,16 @@ impl Shell<'_> {
             min_upstreams: self.kernel.sync.min_upstreams,
             identities,
             peers,
+            bans: self
+                .scores
+                .bans(self.kernel.clock.unix_now())
+                .into_iter()
+                .map(|(peer, ban)| BanStatus {
+                    peer,
+                    offence: ban.offence.label(),
+                    until_unix: ban.until_unix,
+                })
+                .collect(),
         }
     }
 }

@@ -18,15 +18,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Starts a node named `name` serving `chain` with `sync` settings, dialling `statics`;
-/// `setup` may change the kernel before it runs.
-fn node_with(
+/// `setup` may change the kernel before it runs. Cancel the token to stop it.
+pub(crate) fn node_with(
     net: &MemoryNet,
     name: &str,
     (chain, sync): (Arc<ToyChain>, SyncConfig),
     statics: &[&str],
     mode: ModeCell,
     setup: impl FnOnce(Kernel) -> Kernel,
-) {
+) -> CancellationToken {
     let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
     let shutdown = CancellationToken::new();
     let ctx = TransportContext {
@@ -42,21 +42,29 @@ fn node_with(
         .with_clock(Arc::new(TokioClock::starting_at(1_700_000_000)))
         .with_statics(statics.iter().map(|s| MemoryNet::target(s)).collect());
     let kernel = setup(kernel);
+    let stop = shutdown.clone();
     tokio::spawn(async move {
         let transports = vec![handle];
         kernel.run(&transports, &mut events, &shutdown).await.unwrap();
     });
+    stop
 }
 
-fn sync() -> SyncConfig {
+pub(crate) fn sync() -> SyncConfig {
     SyncConfig { fetch_window: 32, ..SyncConfig::default() }
 }
 
-fn node(net: &MemoryNet, name: &str, chain: Arc<ToyChain>, statics: &[&str], mode: ModeCell) {
+pub(crate) fn node(
+    net: &MemoryNet,
+    name: &str,
+    chain: Arc<ToyChain>,
+    statics: &[&str],
+    mode: ModeCell,
+) {
     node_with(net, name, (chain, sync()), statics, mode, |k| k);
 }
 
-async fn wait_for(what: &str, limit: Duration, done: impl Fn() -> bool) {
+pub(crate) async fn wait_for(what: &str, limit: Duration, done: impl Fn() -> bool) {
     let step = Duration::from_secs(1);
     peerd_testkit::wait::poll_until(what, limit, step, done).await.unwrap();
 }

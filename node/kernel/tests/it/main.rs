@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+mod bans;
 mod connector;
 mod custom_handler;
 mod kernel;

@@ -129,6 +129,7 @@ mod tests {
             registered,
             remote_height: None,
             last_response: None,
+            score: 0.0,
         };
         Snapshot {
             chain: "dev".into(),
@@ -142,6 +143,7 @@ mod tests {
             min_upstreams: min,
             identities: Vec::new(),
             peers: reg.iter().map(|r| peer(*r)).collect(),
+            bans: Vec::new(),
         }
     }
 

@@ -18,6 +18,8 @@ const COUNTER_HELP: &[(&str, &str)] = &[
     ("peerd_gossip_relayed_total", "Gossip items relayed to peers after deduplication, by kind."),
     ("peerd_gossip_ignored_total", "Gossip items not processed, by kind and reason."),
     ("peerd_gossip_dropped_total", "Gossip pushes not queued, by transport and reason."),
+    ("peerd_misbehaviour_total", "Peer offences scored, by offence."),
+    ("peerd_bans_total", "Peers banned, by the offence that crossed the threshold."),
 ];
 
 /// Every mode, for the one-hot `peerd_mode` gauge.
@@ -68,6 +70,7 @@ pub fn render(s: &Snapshot, counters: &[(CounterKey, u64)]) -> String {
     };
     gauge("peerd_peers", "Upstream connections per transport.", &per(false));
     gauge("peerd_peers_registered", "Registered upstreams per transport.", &per(true));
+    gauge("peerd_banned_peers", "Bans in force.", &[(vec![], s.bans.len().to_string())]);
     gauge(
         "peerd_min_upstreams",
         "Registered upstreams needed before an election ([sync] min_upstreams).",
@@ -139,6 +142,7 @@ mod tests {
             min_upstreams: 1,
             identities: Vec::new(),
             peers: Vec::new(),
+            bans: Vec::new(),
         }
     }
 

@@ -75,6 +75,20 @@ pub struct IdentityView {
 pub struct PeersView {
     /// Every upstream, in the connector's order.
     pub peers: Vec<PeerView>,
+    /// Every ban in force, soonest to end first.
+    pub bans: Vec<BanView>,
+}
+
+/// A banned peer (`[sync] ban_threshold`, `ban_duration`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BanView {
+    /// The peer's identity as logged.
+    pub peer: String,
+    /// What crossed the threshold: `invalid_block`, `unserved_claim`, `invalid_response` or
+    /// `timeout`.
+    pub offence: String,
+    /// Unix time (seconds) at which the ban ends.
+    pub until_unix: u64,
 }
 
 /// One upstream.
@@ -100,6 +114,8 @@ pub struct PeerView {
     pub remote_height: Option<u64>,
     /// Seconds since it last answered a poll (null if never).
     pub last_response_secs: Option<f64>,
+    /// Its misbehaviour score (0 when well-behaved; banned at `[sync] ban_threshold`).
+    pub score: f64,
 }
 
 impl From<&Snapshot> for StatusView {
@@ -155,7 +171,16 @@ fn progress(height: u64, target: u64) -> f64 {
 
 impl From<&Snapshot> for PeersView {
     fn from(s: &Snapshot) -> Self {
-        Self { peers: s.peers.iter().map(PeerView::from).collect() }
+        let bans = s
+            .bans
+            .iter()
+            .map(|b| BanView {
+                peer: b.peer.to_string(),
+                offence: b.offence.to_owned(),
+                until_unix: b.until_unix,
+            })
+            .collect();
+        Self { peers: s.peers.iter().map(PeerView::from).collect(), bans }
     }
 }
 
@@ -172,6 +197,7 @@ impl From<&PeerStatus> for PeerView {
             registered: p.registered,
             remote_height: p.remote_height,
             last_response_secs: p.last_response.map(|d| d.as_secs_f64()),
+            score: (p.score * 10.0).round() / 10.0,
         }
     }
 }

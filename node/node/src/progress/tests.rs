@@ -17,6 +17,7 @@ fn snapshot(mode: Mode, height: u64, network: Option<u64>) -> Snapshot {
         min_upstreams: 1,
         identities: Vec::new(),
         peers: Vec::new(),
+        bans: Vec::new(),
     }
 }
 

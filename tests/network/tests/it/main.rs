@@ -8,6 +8,7 @@
 //!   60 refused, (h) a 3 + 3 partition with two producers heals.
 //! - `adversaries`: (e) a lying minority loses the vote, (g) a forged block in fast sync is
 //!   detected and repaired.
+//! - `liars`: forgers, height liars and silent upstreams do not stall sync (issue 14).
 //! - `replay`: the same seed gives the same run, message for message.
 //! - `mixed`: the testnet's mixed topology converges after lost gossip (issue 12).
 
@@ -16,6 +17,7 @@
 mod adversaries;
 mod common;
 mod forks;
+mod liars;
 mod mixed;
 mod replay;
 mod reservoir;

@@ -86,6 +86,32 @@ fn bad_keys_are_config_errors_that_say_which_and_why() {
     assert_eq!(targets[0].listeners.len(), 19, "one packed IPv6 listener record");
 }
 
+/// As bitmarkd's `compositeError`: every malformed peer is reported in one error.
+#[test]
+fn every_malformed_peer_is_listed_at_once() {
+    let pair = KeyPair::generate().unwrap();
+    let good = format_key(KeyKind::Public, &KeyPair::generate().unwrap().public);
+    let peer =
+        |key: &str, address: &str| PeerConfig { public_key: key.into(), address: address.into() };
+    let config = Config {
+        private_key: Some(format_key(KeyKind::Private, &pair.private)),
+        peers: vec![
+            peer(&good, "127.0.0.1:2136"),
+            peer("PUBLIC:zz", "not-an-address"),
+            peer(&good, "127.0.0.1"),
+        ],
+        ..Config::default()
+    };
+    let reason = reason(build(&config, "bitmark"));
+    let first = "2 malformed peers entries: peers[1]: public_key of \"not-an-address\": invalid";
+    assert!(reason.starts_with(first), "{reason}");
+    let both = ", address \"not-an-address\": missing port in address; ";
+    assert!(reason.contains(both), "both problems of one entry: {reason}");
+    let last = "; peers[2]: address \"127.0.0.1\": missing port in address";
+    assert!(reason.ends_with(last), "{reason}");
+    assert!(!reason.contains("peers[0]"), "{reason}");
+}
+
 #[test]
 fn config_deserialises_with_defaults_and_rejects_unknown_keys() {
     let config: Config = serde_json::from_value(serde_json::json!({
