@@ -314,7 +314,7 @@ mod check_all_tests {
     use super::TransportError;
 
     fn even(n: u32) -> Result<u32, String> {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             Ok(n)
         } else {
             Err(format!("{n} is odd"))
