@@ -105,7 +105,10 @@ impl Config {
     /// [`TransportError::Config`] listing every malformed entry at once.
     pub fn static_targets(&self) -> Result<Vec<peerd_api::DialTarget>, TransportError> {
         let targets = self.bootstrap_peers()?;
-        Ok(targets.iter().map(|(peer, addr)| crate::dial_target(peer, &[addr.clone()])).collect())
+        Ok(targets
+            .iter()
+            .map(|(peer, addr)| crate::dial_target(peer, std::slice::from_ref(addr)))
+            .collect())
     }
 
     /// Every bootstrap entry parsed, or all the malformed ones in one error.
