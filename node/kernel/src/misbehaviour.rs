@@ -22,6 +22,15 @@ pub mod persist;
 /// (the lowest score; the ban that ends first).
 pub const MAX_TRACKED: usize = 10_000;
 
+/// Every offence.
+const ALL: [Offence; 5] = [
+    Offence::InvalidBlock,
+    Offence::UnservedClaim,
+    Offence::InvalidResponse,
+    Offence::Timeout,
+    Offence::InvalidItem,
+];
+
 /// What a peer did wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -34,6 +43,9 @@ pub enum Offence {
     InvalidResponse,
     /// Did not answer within the request timeout.
     Timeout,
+    /// Sent an item invalid by the chain's rules: a gossiped block that fails validation,
+    /// or what a handler reports ([`peerd_api::NodeRequest::Misbehaved`]).
+    InvalidItem,
 }
 
 impl Offence {
@@ -41,7 +53,7 @@ impl Offence {
     /// two unserved claims, ten timeouts in quick succession).
     pub fn weight(self) -> f64 {
         match self {
-            Offence::InvalidBlock => 100.0,
+            Offence::InvalidBlock | Offence::InvalidItem => 100.0,
             Offence::UnservedClaim | Offence::InvalidResponse => 50.0,
             Offence::Timeout => 10.0,
         }
@@ -54,14 +66,13 @@ impl Offence {
             Offence::UnservedClaim => "unserved_claim",
             Offence::InvalidResponse => "invalid_response",
             Offence::Timeout => "timeout",
+            Offence::InvalidItem => "invalid_item",
         }
     }
 
     /// The offence of a label written by [`Offence::label`].
     pub fn from_label(label: &str) -> Option<Self> {
-        [Offence::InvalidBlock, Offence::UnservedClaim, Offence::InvalidResponse, Offence::Timeout]
-            .into_iter()
-            .find(|o| o.label() == label)
+        ALL.into_iter().find(|o| o.label() == label)
     }
 }
 

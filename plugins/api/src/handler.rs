@@ -121,6 +121,17 @@ pub enum NodeRequest {
         /// The number of the block that could not be stored.
         height: u64,
     },
+    /// `peer` sent an item that is invalid by the chain's rules: not stale, not a
+    /// duplicate, not a race (those are normal), but something no honest node sends. The
+    /// kernel scores it like an invalid block served in sync, so a few such items ban a
+    /// peer (static peers are only logged). The kernel sends this itself for gossiped
+    /// blocks that fail validation; a handler may for its own kinds.
+    Misbehaved {
+        /// The peer that sent it (the forwarder on a gossipsub transport).
+        peer: PeerId,
+        /// What was wrong, for the log.
+        reason: String,
+    },
 }
 
 /// The handle a handler uses to ask things of the kernel. Bounded: requests are dropped
@@ -154,6 +165,11 @@ impl NodeLink {
     /// Tells the kernel that the network is at least at `height` ([`NodeRequest::Behind`]).
     pub fn behind(&self, height: u64) -> bool {
         self.send(NodeRequest::Behind { height })
+    }
+
+    /// Reports an invalid item from `peer` ([`NodeRequest::Misbehaved`]).
+    pub fn misbehaved(&self, peer: PeerId, reason: impl Into<String>) -> bool {
+        self.send(NodeRequest::Misbehaved { peer, reason: reason.into() })
     }
 }
 

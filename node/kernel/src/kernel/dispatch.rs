@@ -167,6 +167,15 @@ impl Worker {
         }
     }
 
+    /// A gossiped block that fails validation is the sender's fault: the kernel scores
+    /// it. (Rejected transactions are not: double spends race honestly.)
+    async fn report_invalid_block(&self, origin: &Origin, kind: &ItemKind, fault: &str) {
+        if let (ItemKind::Block, Origin::Remote { peer: Some(peer), .. }) = (kind, origin) {
+            let reason = format!("gossiped an invalid block: {fault}");
+            let _ = self.relay.send(NodeRequest::Misbehaved { peer: peer.clone(), reason }).await;
+        }
+    }
+
     /// Runs the handler on one item and relays it if asked; the answer for its sender.
     async fn item(&self, origin: &Origin, item: Item) -> Response {
         let kind = item.kind.clone();
@@ -186,8 +195,11 @@ impl Worker {
             Ok(Outcome::Reply(frames)) => Response::Reply(frames),
             Err(error) => {
                 tracing::debug!(%kind, %error, "item rejected");
-                let reason = match error {
-                    peerd_api::HandlerError::Rejected(_) => "rejected",
+                let reason = match &error {
+                    peerd_api::HandlerError::Rejected(fault) => {
+                        self.report_invalid_block(origin, &kind, fault).await;
+                        "rejected"
+                    }
                     _ => "failed",
                 };
                 self.metrics.inc(

@@ -20,7 +20,7 @@ use super::dynamic::{same_peer, RebalanceRequest, SlotChange, Slots};
 use super::relay::{Recent, PUSH_QUEUE_SLOTS};
 use super::{upstream, Kernel};
 use crate::connector::{Action, ChainView, Connector, Event, State, UpstreamKind};
-use crate::misbehaviour::{Policy, Scores};
+use crate::misbehaviour::{Offence, Policy, Scores};
 use crate::status::Metrics;
 use crate::KernelError;
 
@@ -288,6 +288,9 @@ impl<'a> Shell<'a> {
                 }
             }
             NodeRequest::Behind { height } => self.behind(height),
+            NodeRequest::Misbehaved { peer, reason } => {
+                self.penalize(&peer, Offence::InvalidItem, &reason).await;
+            }
             NodeRequest::Broadcast(item) => self.broadcast(item, None),
             NodeRequest::BroadcastOn { transport, item } => self.broadcast(item, Some(&transport)),
         }

@@ -118,9 +118,7 @@ fn the_tables_stay_bounded() {
 
 #[test]
 fn ban_values_round_trip_and_garbage_is_refused() {
-    for offence in
-        [Offence::InvalidBlock, Offence::UnservedClaim, Offence::InvalidResponse, Offence::Timeout]
-    {
+    for offence in super::ALL {
         let ban = Ban { until_unix: T0, offence };
         assert_eq!(decode(&encode(&ban)), Some(ban));
     }

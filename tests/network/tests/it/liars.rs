@@ -12,11 +12,12 @@
 
 use std::time::Duration;
 
-use peerd_api::{Mode, NodeRequest, PeerId};
+use peerd_api::{Chain, ItemKind, Mode, NodeRequest, PeerId, Response};
 use peerd_network_tests::{Template, TestNet};
 use peerd_transport_memory::{Faults, MemoryNet};
 
 use crate::common::{jitter, others};
+use crate::reservoir::Wallet;
 
 const HEIGHT: u64 = 400;
 const HONEST: [&str; 5] = ["h1", "h2", "h3", "h4", "h5"];
@@ -112,4 +113,34 @@ async fn silent_upstreams_do_not_stall_sync_and_are_banned() {
     for seed in 1..=10 {
         run(Lie::Silent, seed).await;
     }
+}
+
+/// A peer that gossips a block failing validation (here: its merkle root) is banned at
+/// once (`invalid_item`); the node keeps its chain and stays in sync. On the memory
+/// transport the sender of a gossip push is known, as on libp2p.
+#[tokio::test(start_paused = true)]
+async fn a_peer_gossiping_an_invalid_block_is_banned() {
+    let mut net = TestNet::with_seed("invalid_gossip", 1);
+    let chain = Template::dev(HEIGHT);
+    for name in HONEST {
+        net.add(name).statics(&others(&HONEST, name)).chain(&chain).start();
+    }
+    net.add("source").chain(&Template::dev(HEIGHT + 1)).start();
+    net.add("victim").statics(&HONEST).chain(&chain).handlers().start();
+    net.wait_until("victim in sync", Duration::from_secs(600), |n| {
+        n.node("victim").mode() == Mode::Normal
+    })
+    .await;
+    let source = net.node("source");
+    assert_eq!(source.digest(HEIGHT), chain.digest(HEIGHT), "block {} connects", HEIGHT + 1);
+    let mut block = source.chain().block(HEIGHT + 1).unwrap().unwrap().to_vec();
+    block[44] ^= 0x01; // the merkle root: header = version 2, count 2, number 8, previous 32
+    let mut evil = Wallet::new(net.memory());
+    assert_eq!(evil.push("victim", ItemKind::Block, block).await, Response::Ack);
+    net.run_for(Duration::from_secs(5)).await;
+    let s = net.node("victim").snapshot().await;
+    let ban = s.bans.iter().find(|b| b.peer == MemoryNet::peer_id("wallet"));
+    assert_eq!(ban.map(|b| b.offence), Some("invalid_item"), "{:?}", s.bans);
+    let victim = net.node("victim");
+    assert_eq!((victim.height(), victim.mode()), (HEIGHT, Mode::Normal));
 }

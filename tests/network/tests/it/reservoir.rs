@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 use crate::common::others;
 
 /// A wallet on the memory net: pushes items to nodes as a peer would.
-struct Wallet {
+pub(crate) struct Wallet {
     commands: mpsc::Sender<TransportCommand>,
     events: mpsc::Receiver<TransportEvent>,
     peers: HashMap<String, PeerId>,
@@ -32,7 +32,7 @@ struct Wallet {
 }
 
 impl Wallet {
-    fn new(net: &MemoryNet) -> Self {
+    pub(crate) fn new(net: &MemoryNet) -> Self {
         let (tx, events) = mpsc::channel(CHANNEL_CAPACITY);
         let ctx = TransportContext {
             chain: "dev".into(),
@@ -44,7 +44,7 @@ impl Wallet {
         Self { commands: handle.commands.clone(), events, peers: HashMap::new(), next: 1 }
     }
 
-    async fn push(&mut self, to: &str, kind: ItemKind, payload: Vec<u8>) -> Response {
+    pub(crate) async fn push(&mut self, to: &str, kind: ItemKind, payload: Vec<u8>) -> Response {
         if !self.peers.contains_key(to) {
             let dial = TransportCommand::Dial(MemoryNet::target(to));
             self.commands.send(dial).await.unwrap();
