@@ -34,6 +34,7 @@
 //! paused time, a run is reproducible from its seeds.
 
 mod apply;
+mod dialer;
 mod dispatch;
 mod dynamic;
 mod fanout;
@@ -280,6 +281,9 @@ impl Kernel {
         let wake = tokio::time::sleep_until(Instant::now());
         tokio::pin!(wake);
         let mut armed: Option<Instant> = None;
+        let dial_wake = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(dial_wake);
+        let mut dial_armed: Option<Instant> = None;
         let mut outcome = Ok(());
         loop {
             if let Some(error) = shell.failed.take() {
@@ -293,6 +297,13 @@ impl Kernel {
                 }
                 armed = deadline;
             }
+            let dial_deadline = shell.dialer.next_deadline();
+            if dial_deadline != dial_armed {
+                if let Some(at) = dial_deadline {
+                    dial_wake.as_mut().reset(at);
+                }
+                dial_armed = dial_deadline;
+            }
             tokio::select! {
                 biased;
                 () = &mut cancelled => break,
@@ -303,6 +314,10 @@ impl Kernel {
                 () = &mut wake, if armed.is_some() => {
                     armed = None;
                     shell.feed(Event::Wake).await;
+                }
+                () = &mut dial_wake, if dial_armed.is_some() => {
+                    dial_armed = None;
+                    shell.poll_dialer().await;
                 }
                 _ = next_tick(produce.as_mut()) => shell.produce().await,
                 event = events.recv() => match event {

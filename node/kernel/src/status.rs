@@ -42,6 +42,8 @@ pub struct Snapshot {
     pub peers: Vec<PeerStatus>,
     /// Every ban in force, soonest to end first ([`crate::misbehaviour`]).
     pub bans: Vec<BanStatus>,
+    /// Outgoing connection attempts in flight (at most `[sync] max_concurrent_dials`).
+    pub dials_in_flight: usize,
 }
 
 /// A banned peer.
@@ -156,7 +158,9 @@ pub struct CounterKey {
 ///   `unknown_kind`, `duplicate`, `queue_full`, `rejected`);
 /// - `peerd_gossip_dropped_total{transport, reason}`: pushes not queued (`queue_full`);
 /// - `peerd_misbehaviour_total{offence}`: peer offences scored ([`crate::misbehaviour`]);
-/// - `peerd_bans_total{offence}`: peers banned.
+/// - `peerd_bans_total{offence}`: peers banned;
+/// - `peerd_dials_total{result}`: connection attempts (`started`, `failed`, `timed_out`,
+///   `given_up`).
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// By a hash of name and labels, so that counting allocates only for a new label set.

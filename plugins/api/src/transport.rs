@@ -103,6 +103,16 @@ pub enum TransportEvent {
         /// The peer's identity.
         peer: PeerId,
     },
+    /// An attempt to reach `target` failed (refused, unreachable, handshake failed). The
+    /// kernel's dialer frees the attempt's slot and retries after a backoff. A transport
+    /// that cannot tell (ZeroMQ retries inside libzmq) need not send it: the kernel's
+    /// `dial_timeout` ends such attempts too.
+    DialFailed {
+        /// What was dialled.
+        target: DialTarget,
+        /// Why it failed, for the log.
+        reason: String,
+    },
     /// A peer asked something.
     Inbound(InboundRequest),
     /// A gossip item arrived outside a request (gossipsub); no reply is expected.

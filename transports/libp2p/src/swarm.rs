@@ -169,7 +169,7 @@ impl Node {
             }
             SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
                 tracing::debug!(%peer, %error, "libp2p dial failed");
-                self.dial_failed(peer);
+                self.outgoing_failed(peer, error.to_string()).await;
             }
             SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
                 tracing::debug!(from = %send_back_addr, %error, "libp2p inbound connection failed");

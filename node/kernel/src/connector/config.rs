@@ -55,6 +55,14 @@ pub struct SyncConfig {
     /// peerd only: the time in which a misbehaviour score halves.
     #[serde(with = "humantime_secs")]
     pub score_half_life: Duration,
+    /// peerd only: outgoing connection attempts in flight at once (static peers and
+    /// dynamic upstreams together); the rest wait in order.
+    pub max_concurrent_dials: usize,
+    /// peerd only: how long a connection attempt may take (up to the security handshake)
+    /// before it counts as failed and is retried after a backoff (1 s doubling to 60 s;
+    /// a dynamic target is given up after 5 failures).
+    #[serde(with = "humantime_secs")]
+    pub dial_timeout: Duration,
 }
 
 impl Default for SyncConfig {
@@ -79,6 +87,8 @@ impl Default for SyncConfig {
             ban_threshold: 100,
             ban_duration: Duration::from_secs(24 * 60 * 60),
             score_half_life: Duration::from_secs(600),
+            max_concurrent_dials: 50,
+            dial_timeout: Duration::from_secs(10),
         }
     }
 }

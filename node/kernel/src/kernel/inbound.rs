@@ -62,6 +62,9 @@ impl Shell<'_> {
             TransportEvent::Gossip { transport, peer, item } => {
                 self.gossip(transport, peer, item, None);
             }
+            TransportEvent::DialFailed { target, reason } => {
+                self.dial_failed(target, &reason).await;
+            }
             TransportEvent::Listening(_) => {}
         }
     }

@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::apply::Op;
+use super::dialer::{DialAction, DialPolicy, Dialer};
 use super::dispatch::Dispatch;
 use super::dynamic::{same_peer, RebalanceRequest, SlotChange, Slots};
 use super::relay::{Recent, PUSH_QUEUE_SLOTS};
@@ -79,6 +80,8 @@ pub(super) struct Shell<'a> {
     bans_store: Option<Arc<dyn Store>>,
     /// The peer each connector request in flight went to, to score its failure.
     asked: HashMap<RequestId, PeerId>,
+    /// Every outgoing connection attempt.
+    pub(super) dialer: Dialer,
     stop: CancellationToken,
 }
 
@@ -99,7 +102,15 @@ impl<'a> Shell<'a> {
             ban_duration: kernel.sync.ban_duration,
             half_life: kernel.sync.score_half_life,
         };
+        let dials = DialPolicy {
+            max_concurrent: kernel.sync.max_concurrent_dials,
+            timeout: kernel.sync.dial_timeout,
+            backoff: std::time::Duration::from_secs(1),
+            max_backoff: std::time::Duration::from_secs(60),
+            dynamic_attempts: 5,
+        };
         Self {
+            dialer: Dialer::new(dials, kernel.seed),
             slots: Slots::new(kernel.sync.max_dynamic_upstreams),
             scores: Scores::new(policy),
             bans_store: None,
@@ -228,17 +239,67 @@ impl<'a> Shell<'a> {
             tracing::info!(key = ?target.key, "not connecting to a banned peer");
             return;
         }
-        let Some(t) = self.transports.iter().find(|t| t.name == target.transport) else {
+        if !self.transports.iter().any(|t| t.name == target.transport) {
             tracing::warn!(transport = %target.transport, "no transport for a dial target");
             return;
-        };
+        }
         self.closed.remove(&(target.transport.clone(), target.key.clone()));
-        let _ = t.commands.send(TransportCommand::Dial(target)).await;
+        let is_static =
+            self.kernel.statics.iter().any(|s| same_peer(s, &target.transport, &target.key));
+        let actions = self.dialer.request(target, is_static, Instant::now());
+        self.dial_actions(actions).await;
+    }
+
+    /// Attempts that timed out end, retries that are due start.
+    pub(super) async fn poll_dialer(&mut self) {
+        let actions = self.dialer.poll(Instant::now());
+        self.dial_actions(actions).await;
+    }
+
+    /// A transport could not reach `target`.
+    pub(super) async fn dial_failed(&mut self, target: DialTarget, reason: &str) {
+        tracing::debug!(transport = %target.transport, key = ?target.key, reason, "dial failed");
+        self.links.metrics.inc("peerd_dials_total", &[("result", "failed")]);
+        let actions = self.dialer.failed(&target, Instant::now());
+        self.dial_actions(actions).await;
+    }
+
+    /// Carries out what the dialer decided.
+    async fn dial_actions(&mut self, actions: Vec<DialAction>) {
+        for action in actions {
+            match action {
+                DialAction::Dial(target) => {
+                    self.links.metrics.inc("peerd_dials_total", &[("result", "started")]);
+                    let Some(t) = self.transports.iter().find(|t| t.name == target.transport)
+                    else {
+                        continue;
+                    };
+                    let _ = t.commands.send(TransportCommand::Dial(target)).await;
+                }
+                DialAction::Abort(target) => {
+                    tracing::info!(transport = %target.transport, key = ?target.key,
+                        "no connection within dial_timeout; retrying later");
+                    self.links.metrics.inc("peerd_dials_total", &[("result", "timed_out")]);
+                    if let Some(t) = self.transports.iter().find(|t| t.name == target.transport) {
+                        let peer = PeerId::new(target.key.clone());
+                        let _ = t.commands.send(TransportCommand::Disconnect(peer)).await;
+                    }
+                }
+                DialAction::GiveUp(target) => {
+                    self.links.metrics.inc("peerd_dials_total", &[("result", "given_up")]);
+                    if self.slots.release(&target.transport, &target.key).is_some() {
+                        tracing::info!(key = ?target.key, "dynamic upstream released: it cannot be reached");
+                    }
+                }
+            }
+        }
     }
 
     /// Closes every connection to `target` and tells the connector.
     async fn close(&mut self, target: &DialTarget) {
         self.closed.insert((target.transport.clone(), target.key.clone()));
+        let actions = self.dialer.cancel(target, Instant::now());
+        Box::pin(self.dial_actions(actions)).await;
         let Some(index) = self.transports.iter().position(|t| t.name == target.transport) else {
             return;
         };
@@ -347,6 +408,8 @@ impl<'a> Shell<'a> {
             let _ = self.transports[index].commands.send(TransportCommand::Disconnect(peer)).await;
             return;
         }
+        let actions = self.dialer.connected(&target, Instant::now());
+        self.dial_actions(actions).await;
         if self.is_banned(&peer) {
             tracing::info!(%peer, "closing a connection to a banned peer");
             let _ = self.transports[index].commands.send(TransportCommand::Disconnect(peer)).await;

@@ -80,6 +80,7 @@ impl Shell<'_> {
                     until_unix: ban.until_unix,
                 })
                 .collect(),
+            dials_in_flight: self.dialer.in_flight(),
         }
     }
 }

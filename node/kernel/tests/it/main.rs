@@ -8,6 +8,7 @@
 mod bans;
 mod connector;
 mod custom_handler;
+mod dials;
 mod kernel;
 mod relay;
 mod voting;

@@ -99,6 +99,8 @@ pub(crate) const KEYS: &[Doc] = &[
     doc("sync.ban_threshold", "Misbehaviour score at which a peer is banned: an invalid block scores 100, a claimed height it cannot serve or an invalid reply 50, a timeout 10. Static peers are never banned."),
     doc("sync.ban_duration", "Seconds a ban lasts; bans are kept in the store across restarts."),
     doc("sync.score_half_life", "Seconds in which a misbehaviour score halves."),
+    doc("sync.max_concurrent_dials", "Outgoing connection attempts in flight at once; the rest wait in order."),
+    doc("sync.dial_timeout", "Seconds a connection attempt may take before it is retried after a backoff (1 s doubling to 60 s; a dynamic target is given up after 5 failures)."),
     doc("producer.enabled", "Build blocks on the local tip while in sync (dev and local chains only)."),
     doc("producer.interval", "Seconds between two produced blocks."),
     unset("http.listen", "Address of the HTTP API, e.g. \"127.0.0.1:2131\"; unset means no HTTP server.", "\"127.0.0.1:2131\""),

@@ -144,6 +144,7 @@ mod tests {
             identities: Vec::new(),
             peers: reg.iter().map(|r| peer(*r)).collect(),
             bans: Vec::new(),
+            dials_in_flight: 0,
         }
     }
 

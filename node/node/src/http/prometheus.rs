@@ -20,6 +20,10 @@ const COUNTER_HELP: &[(&str, &str)] = &[
     ("peerd_gossip_dropped_total", "Gossip pushes not queued, by transport and reason."),
     ("peerd_misbehaviour_total", "Peer offences scored, by offence."),
     ("peerd_bans_total", "Peers banned, by the offence that crossed the threshold."),
+    (
+        "peerd_dials_total",
+        "Outgoing connection attempts, by result (started, failed, timed_out, given_up).",
+    ),
 ];
 
 /// Every mode, for the one-hot `peerd_mode` gauge.
@@ -71,6 +75,11 @@ pub fn render(s: &Snapshot, counters: &[(CounterKey, u64)]) -> String {
     gauge("peerd_peers", "Upstream connections per transport.", &per(false));
     gauge("peerd_peers_registered", "Registered upstreams per transport.", &per(true));
     gauge("peerd_banned_peers", "Bans in force.", &[(vec![], s.bans.len().to_string())]);
+    gauge(
+        "peerd_dials_in_flight",
+        "Outgoing connection attempts in flight.",
+        &[(vec![], s.dials_in_flight.to_string())],
+    );
     gauge(
         "peerd_min_upstreams",
         "Registered upstreams needed before an election ([sync] min_upstreams).",
@@ -143,6 +152,7 @@ mod tests {
             identities: Vec::new(),
             peers: Vec::new(),
             bans: Vec::new(),
+            dials_in_flight: 0,
         }
     }
 

@@ -18,6 +18,7 @@ fn snapshot(mode: Mode, height: u64, network: Option<u64>) -> Snapshot {
         identities: Vec::new(),
         peers: Vec::new(),
         bans: Vec::new(),
+        dials_in_flight: 0,
     }
 }
 

@@ -131,6 +131,18 @@ impl Node {
         }
     }
 
+    /// A dial of an upstream failed: the kernel hears of it (its dialer frees the attempt's
+    /// slot), and the transport tries again after its own backoff.
+    pub(crate) async fn outgoing_failed(&mut self, peer: PeerId, reason: String) {
+        self.dial_failed(peer);
+        if self.swarm.is_connected(&peer) {
+            return;
+        }
+        if let Some(target) = self.upstreams.get(&peer).map(|u| u.target.clone()) {
+            self.emit(TransportEvent::DialFailed { target, reason }).await;
+        }
+    }
+
     /// A dial failed: try again after the backoff, doubling it up to the longest wait.
     pub(crate) fn dial_failed(&mut self, peer: PeerId) {
         if self.swarm.is_connected(&peer) {
