@@ -24,6 +24,7 @@
 //! nothing on top of the store; the goal is at least 0.5.
 
 mod chain;
+mod dial;
 #[cfg(all(feature = "zmq", feature = "libp2p"))]
 mod gossip;
 mod net;
@@ -39,6 +40,7 @@ use serde::Serialize;
 
 use peerd_kernel::connector::SyncConfig;
 
+pub use dial::{dial, DialBenchReport};
 #[cfg(all(feature = "zmq", feature = "libp2p"))]
 pub use gossip::{gossip, GossipBenchReport};
 pub use stores::StoreKind;

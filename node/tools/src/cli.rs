@@ -41,6 +41,16 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Dial 50 loopback candidates, half of them black holes (listed first), and report
+    /// the time until every answering one is connected, in units of `dial_timeout`.
+    Dial {
+        /// Transport to dial over.
+        #[arg(long, default_value = "zmq", value_parser = ["zmq", "libp2p"])]
+        transport: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a dev chain over ZeroMQ/CURVE and, in the same run, a plain libzmq CURVE echo
     /// server; drive both with `N` and `B` requests (one connection, then 8 in parallel).
     Rpc {
@@ -108,6 +118,24 @@ pub fn bench(command: BenchCommand) -> Result<String, BenchCliError> {
             })
         }
         BenchCommand::Rpc { requests, json } => rpc(&runtime, requests, json),
+        BenchCommand::Dial { transport, json } => {
+            let r = runtime.block_on(crate::bench::dial(&transport))?;
+            Ok(if json {
+                serde_json::to_string(&r)? + "\n"
+            } else {
+                format!(
+                    "{} of {} {} candidates connected in {:.2} s with {} dials at once; \
+                     dial_timeout {:.0} s; ratio {:.2}\n",
+                    r.answering,
+                    r.candidates,
+                    r.transport,
+                    r.connected_s,
+                    r.max_concurrent_dials,
+                    r.dial_timeout_s,
+                    r.ratio
+                )
+            })
+        }
         BenchCommand::Gossip { blocks, interval_ms, json } => {
             gossip(&runtime, blocks, Duration::from_millis(interval_ms.max(1)), json)
         }

@@ -188,8 +188,8 @@ pub use peer::{Addr, DialTarget, Direction, PeerId};
 pub use peerd_wire::quote::invalid_chain_text;
 pub use plugin::{Plugin, PluginConfig, PluginError, Registry, TransactionPool};
 pub use store::{
-    prefix_successor, BatchOp, Column, ColumnStats, KeyRange, KeyValue, ScanIter, Store,
-    StoreError, WriteBatch,
+    open_patiently, prefix_successor, BatchOp, Column, ColumnStats, KeyRange, KeyValue, ScanIter,
+    Store, StoreError, WriteBatch, LOCK_PATIENCE,
 };
 pub use transport::{
     GossipMode, InboundRequest, RequestId, Server, Transport, TransportCommand, TransportContext,

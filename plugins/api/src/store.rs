@@ -199,6 +199,35 @@ pub type KeyValue = (Vec<u8>, Vec<u8>);
 /// The iterator a scan returns; each step may fail with a backend error.
 pub type ScanIter<'a> = Box<dyn Iterator<Item = Result<KeyValue, StoreError>> + Send + 'a>;
 
+/// How long [`open_patiently`] waits out a lock held for a moment.
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Calls `open` again while it fails with [`StoreError::Locked`], for at most `patience`.
+///
+/// A directory lock (sled's and RocksDB's are `flock`s) can be held for a moment after its
+/// owner let go: a process that is exiting, or a child this process is spawning that has
+/// not yet reached `exec` and still holds a copy of the descriptor (the tests of the store
+/// suite spawn such children while other tests reopen their stores). Those are waited out;
+/// a lock held for longer (another running node) is reported.
+///
+/// # Errors
+///
+/// The last error of `open`: [`StoreError::Locked`] after `patience`, any other at once.
+pub fn open_patiently<T>(
+    patience: std::time::Duration,
+    mut open: impl FnMut() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let started = std::time::Instant::now();
+    loop {
+        match open() {
+            Err(StoreError::Locked { .. }) if started.elapsed() < patience => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Per-column statistics for `peerd db inspect`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ColumnStats {

@@ -66,9 +66,10 @@ impl Store {
             vec![DEFAULT_COLUMN_FAMILY_NAME.to_owned()]
         };
         let descriptors =
-            names.iter().map(|name| ColumnFamilyDescriptor::new(name, options.clone()));
-        let db = Db::open_cf_descriptors(&options, path, descriptors)
-            .map_err(|e| error::open(path, e))?;
+            || names.iter().map(|name| ColumnFamilyDescriptor::new(name, options.clone()));
+        let db = peerd_api::open_patiently(peerd_api::LOCK_PATIENCE, || {
+            Db::open_cf_descriptors(&options, path, descriptors()).map_err(|e| error::open(path, e))
+        })?;
         let mut columns: BTreeSet<String> = names.into_iter().collect();
         columns.insert(DEFAULT_COLUMN_FAMILY_NAME.to_owned());
         tracing::debug!(path = %path.display(), columns = columns.len(), "opened rocksdb store");

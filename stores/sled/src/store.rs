@@ -46,12 +46,13 @@ impl Store {
         std::fs::create_dir_all(path).map_err(|e| error::create_dir(path, e))?;
         let log = path.join("db");
         let existed = std::fs::metadata(&log).is_ok_and(|m| m.len() > 0);
-        let db = sled::Config::new()
+        let sled_config = sled::Config::new()
             .path(path)
             .cache_capacity(config.cache_capacity_mb.saturating_mul(1 << 20))
-            .flush_every_ms((config.flush_every_ms > 0).then_some(config.flush_every_ms))
-            .open()
-            .map_err(|e| error::open(path, e))?;
+            .flush_every_ms((config.flush_every_ms > 0).then_some(config.flush_every_ms));
+        let db = peerd_api::open_patiently(peerd_api::LOCK_PATIENCE, || {
+            sled_config.open().map_err(|e| error::open(path, e))
+        })?;
         check_marker(&db, path, existed)?;
         let mut trees = BTreeMap::new();
         for name in db.tree_names() {

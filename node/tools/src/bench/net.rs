@@ -92,6 +92,25 @@ impl Network {
         Ok(mode)
     }
 
+    /// How to dial each server.
+    pub(super) fn servers(&self) -> &[DialTarget] {
+        &self.servers
+    }
+
+    /// Starts the fresh node on `chain` with `targets` as its configured peers, answering
+    /// status queries (`peerd bench dial`).
+    pub(super) fn dial(
+        &mut self,
+        chain: Arc<dyn Chain>,
+        sync: SyncConfig,
+        targets: Vec<DialTarget>,
+        status: mpsc::Receiver<peerd_kernel::status::StatusQuery>,
+    ) -> Result<(), BenchError> {
+        let kernel = Kernel::new(chain, sync).with_statics(targets).with_status(status);
+        self.start(FRESH, kernel)?;
+        Ok(())
+    }
+
     /// A transport of the benchmark's kind for node `name`, listening on loopback.
     fn transport(&self, name: &str) -> Result<Box<dyn Transport>, BenchError> {
         match self.transport.as_str() {
