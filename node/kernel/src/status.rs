@@ -44,6 +44,8 @@ pub struct Snapshot {
     pub bans: Vec<BanStatus>,
     /// Outgoing connection attempts in flight (at most `[sync] max_concurrent_dials`).
     pub dials_in_flight: usize,
+    /// Upstream tasks alive: one per outgoing connection, ended with it.
+    pub upstream_tasks: usize,
 }
 
 /// A banned peer.
@@ -165,6 +167,27 @@ pub struct CounterKey {
 pub struct Metrics {
     /// By a hash of name and labels, so that counting allocates only for a new label set.
     counters: Mutex<HashMap<u64, Vec<(CounterKey, u64)>>>,
+    /// Upstream tasks alive (one per outgoing connection: registration, polls, pushes).
+    upstream_tasks: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts one live upstream task in [`Metrics::upstream_tasks`] until dropped: held by the
+/// task itself, so the count falls when the task ends, however it ends.
+#[derive(Debug)]
+pub struct TaskGuard(std::sync::Arc<Metrics>);
+
+impl TaskGuard {
+    /// Counts a task that starts now.
+    pub fn new(metrics: std::sync::Arc<Metrics>) -> Self {
+        metrics.upstream_tasks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(metrics)
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        self.0.upstream_tasks.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Hashes a counter's identity without building its key.
@@ -187,6 +210,11 @@ impl CounterKey {
 }
 
 impl Metrics {
+    /// Upstream tasks alive now: one per outgoing connection, ended with it.
+    pub fn upstream_tasks(&self) -> usize {
+        self.upstream_tasks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Adds `n` to a counter.
     pub fn add(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
         let hash = counter_hash(name, labels);

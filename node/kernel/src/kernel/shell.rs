@@ -455,6 +455,7 @@ impl<'a> Shell<'a> {
             timeout: self.kernel.sync.request_timeout,
             ids: self.upstream_ids.clone(),
             inline: self.kernel.inline,
+            metrics: self.links.metrics.clone(),
         }
         .spawn(cancel);
     }

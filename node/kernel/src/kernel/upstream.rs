@@ -60,6 +60,8 @@ pub(crate) struct Upstream {
     pub(crate) ids: Arc<AtomicU64>,
     /// Read the local height on the runtime thread instead of the blocking pool.
     pub(crate) inline: bool,
+    /// Counts this task while it lives.
+    pub(crate) metrics: Arc<crate::status::Metrics>,
 }
 
 impl Upstream {
@@ -68,6 +70,7 @@ impl Upstream {
         let span = tracing::info_span!("upstream", peer = %self.peer);
         tokio::spawn(
             async move {
+                let _alive = crate::status::TaskGuard::new(self.metrics.clone());
                 tokio::select! {
                     biased;
                     () = cancel.cancelled() => {}

@@ -70,3 +70,36 @@ async fn black_holes_hold_one_slot_until_the_timeout_and_dynamic_ones_are_given_
     assert!(s.dials_in_flight <= 2);
     assert_eq!(s.peers.len(), 5);
 }
+
+/// A connection's task (registration, polls, gossip pushes) ends when the connection ends,
+/// and only then: the count of live upstream tasks follows the connections.
+#[tokio::test(start_paused = true)]
+async fn a_connection_s_task_ends_with_the_connection() {
+    let net = MemoryNet::new(32);
+    let source = ToyChain::build(20, 6);
+    for name in SERVERS {
+        node(&net, name, Arc::new(source.clone()), &[], ModeCell::new(Mode::Stopped));
+    }
+    let metrics = Arc::new(Metrics::default());
+    let mode = ModeCell::new(Mode::Stopped);
+    let kernel_metrics = metrics.clone();
+    let stop = node_with(
+        &net,
+        "fresh",
+        (Arc::new(ToyChain::new()), sync()),
+        &SERVERS,
+        mode.clone(),
+        |k| k.with_metrics(kernel_metrics),
+    );
+    wait_for("sync", Duration::from_secs(300), || mode.get() == Mode::Normal).await;
+    assert_eq!(metrics.upstream_tasks(), 5);
+    net.kill("s1");
+    let tasks = || metrics.upstream_tasks();
+    wait_for("s1's task ended", Duration::from_secs(10), || tasks() == 4).await;
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(tasks(), 4, "no task for a connection that is down");
+    net.revive("s1");
+    wait_for("a task for the new connection", Duration::from_secs(120), || tasks() == 5).await;
+    stop.cancel();
+    wait_for("every task ended", Duration::from_secs(10), || tasks() == 0).await;
+}

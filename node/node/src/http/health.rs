@@ -145,6 +145,7 @@ mod tests {
             peers: reg.iter().map(|r| peer(*r)).collect(),
             bans: Vec::new(),
             dials_in_flight: 0,
+            upstream_tasks: 0,
         }
     }
 

@@ -76,6 +76,11 @@ pub fn render(s: &Snapshot, counters: &[(CounterKey, u64)]) -> String {
     gauge("peerd_peers_registered", "Registered upstreams per transport.", &per(true));
     gauge("peerd_banned_peers", "Bans in force.", &[(vec![], s.bans.len().to_string())]);
     gauge(
+        "peerd_upstream_tasks",
+        "Upstream tasks alive (one per outgoing connection, ended with it).",
+        &[(vec![], s.upstream_tasks.to_string())],
+    );
+    gauge(
         "peerd_dials_in_flight",
         "Outgoing connection attempts in flight.",
         &[(vec![], s.dials_in_flight.to_string())],
@@ -153,6 +158,7 @@ mod tests {
             peers: Vec::new(),
             bans: Vec::new(),
             dials_in_flight: 0,
+            upstream_tasks: 0,
         }
     }
 

@@ -19,6 +19,7 @@ fn snapshot(mode: Mode, height: u64, network: Option<u64>) -> Snapshot {
         peers: Vec::new(),
         bans: Vec::new(),
         dials_in_flight: 0,
+        upstream_tasks: 0,
     }
 }
 
