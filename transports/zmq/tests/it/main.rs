@@ -8,6 +8,7 @@ mod common;
 mod compliance;
 mod config;
 mod curve;
+mod liar;
 mod publisher;
 mod requests;
 mod serve;
