@@ -48,6 +48,17 @@ pub use event::{
 };
 pub use upstream::Upstream;
 
+/// A fetch session's window: what is asked and what waits to be applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FetchWindow {
+    /// Block requests on the wire.
+    pub in_flight: usize,
+    /// Blocks fetched and not applied yet.
+    pub held_blocks: usize,
+    /// Their bytes (bounded by `[sync] max_buffered_bytes`).
+    pub buffered_bytes: usize,
+}
+
 use fetch::Fetch;
 use fork::ForkWalk;
 use upstream::Upstreams;
@@ -201,6 +212,15 @@ impl Connector {
     /// The fast-sync pivot of the current sync.
     pub fn pivot(&self) -> u64 {
         self.pivot
+    }
+
+    /// The fetch session's window now (all zero outside FetchBlocks).
+    pub fn fetch_window(&self) -> FetchWindow {
+        self.fetch.as_ref().map_or_else(FetchWindow::default, |f| FetchWindow {
+            in_flight: f.outstanding(),
+            held_blocks: f.held_blocks(),
+            buffered_bytes: f.buffered_bytes(),
+        })
     }
 
     /// Every known upstream, in voting order.

@@ -41,6 +41,7 @@ mod fanout;
 mod inbound;
 pub(crate) mod observed;
 mod produce;
+mod rejected;
 mod relay;
 mod serve;
 mod shell;

@@ -5,14 +5,16 @@
 //! display read these; nothing here blocks the kernel: a snapshot is built between two
 //! events of its loop, and counters are plain increments.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, PoisonError};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use peerd_api::bytes::Bytes;
 use peerd_api::{Digest, LocalIdentity, Mode, PeerId};
 use tokio::sync::{mpsc, oneshot};
+
+mod metrics;
+
+pub use metrics::{CounterKey, Metrics, TaskGuard, COUNTERS};
 
 /// The kernel's state at one moment.
 #[derive(Clone, Debug)]
@@ -46,6 +48,8 @@ pub struct Snapshot {
     pub dials_in_flight: usize,
     /// Upstream tasks alive: one per outgoing connection, ended with it.
     pub upstream_tasks: usize,
+    /// The fetch session's window (all zero outside a fetch).
+    pub fetch: crate::connector::FetchWindow,
 }
 
 /// A banned peer.
@@ -135,134 +139,5 @@ impl StatusHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.try_send(StatusQuery(tx)).map_err(|_| StatusUnavailable)?;
         rx.await.map_err(|_| StatusUnavailable)
-    }
-}
-
-/// A counter's identity: a metric name and its label values.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CounterKey {
-    /// Prometheus metric name, e.g. `peerd_requests_served_total`.
-    pub name: &'static str,
-    /// Label names and values, in a fixed order per metric.
-    pub labels: Vec<(&'static str, String)>,
-}
-
-/// Monotonic counters, shared by the kernel and whoever renders them.
-///
-/// Names used by the kernel (all `_total` counters):
-/// - `peerd_blocks_fetched_total`: blocks fetched by sync and stored;
-/// - `peerd_blocks_produced_total`: blocks produced locally;
-/// - `peerd_requests_served_total{command, result}`: inbound requests (`I N H B R` or the
-///   gossip kind), result `ok` or `error`;
-/// - `peerd_gossip_received_total{transport, kind}`: gossip items received;
-/// - `peerd_gossip_relayed_total{kind}`: items relayed (after dedup);
-/// - `peerd_gossip_ignored_total{kind, reason}`: items not processed (`resynchronising`,
-///   `unknown_kind`, `duplicate`, `queue_full`, `rejected`);
-/// - `peerd_gossip_dropped_total{transport, reason}`: pushes not queued (`queue_full`);
-/// - `peerd_misbehaviour_total{offence}`: peer offences scored ([`crate::misbehaviour`]);
-/// - `peerd_bans_total{offence}`: peers banned;
-/// - `peerd_dials_total{result}`: connection attempts (`started`, `failed`, `timed_out`,
-///   `given_up`).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// By a hash of name and labels, so that counting allocates only for a new label set.
-    counters: Mutex<HashMap<u64, Vec<(CounterKey, u64)>>>,
-    /// Upstream tasks alive (one per outgoing connection: registration, polls, pushes).
-    upstream_tasks: std::sync::atomic::AtomicUsize,
-}
-
-/// Counts one live upstream task in [`Metrics::upstream_tasks`] until dropped: held by the
-/// task itself, so the count falls when the task ends, however it ends.
-#[derive(Debug)]
-pub struct TaskGuard(std::sync::Arc<Metrics>);
-
-impl TaskGuard {
-    /// Counts a task that starts now.
-    pub fn new(metrics: std::sync::Arc<Metrics>) -> Self {
-        metrics.upstream_tasks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self(metrics)
-    }
-}
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        self.0.upstream_tasks.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// Hashes a counter's identity without building its key.
-fn counter_hash(name: &str, labels: &[(&'static str, &str)]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    name.hash(&mut hasher);
-    for (label, value) in labels {
-        label.hash(&mut hasher);
-        value.hash(&mut hasher);
-    }
-    hasher.finish()
-}
-
-impl CounterKey {
-    fn is(&self, name: &str, labels: &[(&'static str, &str)]) -> bool {
-        self.name == name
-            && self.labels.len() == labels.len()
-            && self.labels.iter().zip(labels).all(|((a, b), (c, d))| a == c && b == d)
-    }
-}
-
-impl Metrics {
-    /// Upstream tasks alive now: one per outgoing connection, ended with it.
-    pub fn upstream_tasks(&self) -> usize {
-        self.upstream_tasks.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// Adds `n` to a counter.
-    pub fn add(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
-        let hash = counter_hash(name, labels);
-        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let bucket = counters.entry(hash).or_default();
-        match bucket.iter_mut().find(|(key, _)| key.is(name, labels)) {
-            Some((_, value)) => *value += n,
-            None => {
-                let labels = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-                bucket.push((CounterKey { name, labels }, n));
-            }
-        }
-    }
-
-    /// Adds one to a counter.
-    pub fn inc(&self, name: &'static str, labels: &[(&'static str, &str)]) {
-        self.add(name, labels, 1);
-    }
-
-    /// Every counter, ordered by name then labels.
-    pub fn counters(&self) -> Vec<(CounterKey, u64)> {
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut all: Vec<(CounterKey, u64)> = counters.values().flatten().cloned().collect();
-        drop(counters);
-        all.sort();
-        all
-    }
-
-    /// The sum of a metric over all its label values.
-    pub fn total(&self, name: &str) -> u64 {
-        let counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
-        counters.values().flatten().filter(|(k, _)| k.name == name).map(|(_, v)| v).sum()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counters_add_up_per_label_set() {
-        let m = Metrics::default();
-        m.inc("peerd_requests_served_total", &[("command", "N"), ("result", "ok")]);
-        m.inc("peerd_requests_served_total", &[("command", "N"), ("result", "ok")]);
-        m.inc("peerd_requests_served_total", &[("command", "B"), ("result", "error")]);
-        assert_eq!(m.total("peerd_requests_served_total"), 3);
-        let all = m.counters();
-        assert_eq!(all.len(), 2);
-        assert_eq!(all[1].1, 2, "N/ok sorts after B/error and counts twice");
     }
 }

@@ -4,7 +4,7 @@
 //! |------------|--------|
 //! | `/status`  | JSON [`StatusView`]: chain, mode, heights, tip, sync progress, peers per transport, identities |
 //! | `/peers`   | JSON [`PeersView`]: every upstream with its transport, key, addresses, state |
-//! | `/metrics` | Prometheus text format 0.0.4: gauges from a snapshot, then every [`Metrics`] counter |
+//! | `/metrics` | OpenMetrics text (`prometheus-client`): gauges from a snapshot, then the node's registry |
 //! | `/healthz` | 200 while the node runs with at least `min_upstreams` registered upstreams, else 503 |
 //! | `/readyz`  | 200 in Normal mode within `ready_within` blocks of the network height, else 503 |
 //!
@@ -37,15 +37,15 @@ use peerd_kernel::status::{Metrics, Snapshot, StatusHandle, StatusUnavailable};
 /// Default of `[http] ready_within`: `/readyz` allows this many blocks behind the network.
 pub const DEFAULT_READY_WITHIN: u64 = 2;
 
-/// The `Content-Type` of `/metrics` (Prometheus text exposition format 0.0.4).
-pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The `Content-Type` of `/metrics` (OpenMetrics text format 1.0.0).
+pub const METRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// What the handlers read.
 #[derive(Clone, Debug)]
 pub struct HttpState {
     /// Asks the kernel for snapshots.
     pub status: StatusHandle,
-    /// The kernel's counters.
+    /// The kernel's counters; `/metrics` encodes the registry they are in.
     pub metrics: Arc<Metrics>,
     /// `/readyz` allows the node this many blocks behind the network height.
     pub ready_within: u64,
@@ -140,7 +140,7 @@ async fn peers(State(state): State<HttpState>) -> Response {
 async fn metrics(State(state): State<HttpState>) -> Response {
     match snapshot(&state).await {
         Ok(s) => {
-            let body = prometheus::render(&s, &state.metrics.counters());
+            let body = prometheus::render(&s, state.metrics.registry());
             ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], body).into_response()
         }
         Err(r) => r,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use peerd_api::{
-    Chain, Plugin, Registry, Store, StoreError, SystemClock, TransportContext, TransportEvent,
-    TransportHandle, CHANNEL_CAPACITY,
+    Chain, MetricsRegistry, Plugin, Registry, Store, StoreError, SystemClock, TransportContext,
+    TransportEvent, TransportHandle, CHANNEL_CAPACITY,
 };
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::params::ChainParams;
@@ -117,7 +117,8 @@ pub async fn run_with_plugins(
     let stop_aux = CancellationToken::new();
     let aux_guard = stop_aux.clone().drop_guard();
     let (status, status_rx) = StatusHandle::channel();
-    let metrics = Arc::new(Metrics::default());
+    let metrics_registry = MetricsRegistry::new();
+    let metrics = Arc::new(Metrics::new(&metrics_registry));
     let http = match config.http.listen {
         Some(addr) => {
             let state = HttpState {
@@ -132,7 +133,7 @@ pub async fn run_with_plugins(
 
     let stop_transports = CancellationToken::new();
     let (events_tx, events) = mpsc::channel(CHANNEL_CAPACITY);
-    let transports = start_transports(&config, events_tx, &stop_transports)?;
+    let transports = start_transports(&config, events_tx, &stop_transports, &metrics_registry)?;
     summary(&config, store.as_ref(), &transports);
     let terminal = std::io::stderr().is_terminal();
     let progress = tokio::spawn(crate::progress::run(status, terminal, stop_aux.clone()));
@@ -229,6 +230,7 @@ fn start_transports(
     config: &Config,
     events: mpsc::Sender<TransportEvent>,
     stop: &CancellationToken,
+    metrics: &MetricsRegistry,
 ) -> Result<Vec<TransportHandle>, BuildError> {
     let env = config.transport_env(peerd_transport_memory::MemoryNet::new(rand::random()));
     let mut handles = Vec::new();
@@ -238,6 +240,7 @@ fn start_transports(
             version: VERSION.to_owned(),
             events: events.clone(),
             shutdown: stop.child_token(),
+            metrics: metrics.clone(),
         };
         let started = cfg.build(&env)?.start(ctx);
         match started {

@@ -221,6 +221,7 @@ impl Started {
             version: format!("mixed-{label}"),
             events: events_tx,
             shutdown: shutdown.clone(),
+            metrics: Default::default(),
         };
         let mut transports: Vec<Box<dyn Transport>> = Vec::new();
         if role != Role::Libp2p {

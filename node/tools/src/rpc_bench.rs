@@ -205,6 +205,7 @@ fn serve(
         version: crate::VERSION.to_owned(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: Default::default(),
     };
     let handle = Box::new(transport).start(ctx)?;
     let addr = handle

@@ -149,6 +149,7 @@
 //! let (events, _rx) = mpsc::channel(CHANNEL_CAPACITY);
 //! let ctx = TransportContext { chain: "dev".into(), version: "0".into(), events,
 //!                              shutdown: Default::default() };
+//!                              metrics: Default::default(),
 //! let handle = Box::new(Loner).start(ctx).unwrap();
 //! let (reply, answer) = tokio::sync::oneshot::channel();
 //! handle.commands.send(TransportCommand::Request {
@@ -165,6 +166,7 @@ mod chain;
 mod digest;
 mod handler;
 mod message;
+pub mod metrics;
 mod mode;
 mod peer;
 mod plugin;
@@ -182,6 +184,7 @@ pub use message::{
     Item, ItemKind, ItemKindError, NodeInfo, Registration, Request, Response, MAX_KIND_LEN,
     MAX_MESSAGE_BYTES,
 };
+pub use metrics::{MetricsRegistry, TransportMeters};
 pub use mode::{Clock, Mode, ModeCell, SystemClock, TokioClock};
 pub use peer::{Addr, DialTarget, Direction, PeerId};
 /// bitmarkd's `invalid chain` text ([`peerd_wire::quote`]), which every transport sends.
@@ -192,8 +195,8 @@ pub use store::{
     Store, StoreError, WriteBatch, LOCK_PATIENCE,
 };
 pub use transport::{
-    GossipMode, InboundRequest, RequestId, Server, Transport, TransportCommand, TransportContext,
-    TransportError, TransportEvent, TransportHandle, CHANNEL_CAPACITY,
+    DialFailure, GossipMode, InboundRequest, RequestId, Server, Transport, TransportCommand,
+    TransportContext, TransportError, TransportEvent, TransportHandle, CHANNEL_CAPACITY,
 };
 
 /// Re-exported so plugins name the same versions as the kernel.

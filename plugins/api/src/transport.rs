@@ -110,7 +110,9 @@ pub enum TransportEvent {
     DialFailed {
         /// What was dialled.
         target: DialTarget,
-        /// Why it failed, for the log.
+        /// Why it failed, in one word (the `reason` label of `peerd_dial_failures_total`).
+        failure: DialFailure,
+        /// Why it failed, in full, for the log.
         reason: String,
     },
     /// A peer asked something.
@@ -126,6 +128,42 @@ pub enum TransportEvent {
     },
 }
 
+/// Why a dial failed, from a fixed set (metric labels stay bounded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DialFailure {
+    /// The address answered with a refusal (nothing listening, or a firewall's reset).
+    Refused,
+    /// No route, or every address failed to connect.
+    Unreachable,
+    /// Connected, but the security or multiplexing handshake failed.
+    Handshake,
+    /// The peer on the other end is not the one dialled.
+    WrongPeer,
+    /// The target is this node itself.
+    Ourselves,
+    /// Refused by a local rule (a connection limit, a ban).
+    Denied,
+    /// Anything else.
+    Other,
+}
+
+impl DialFailure {
+    /// The label value: `refused`, `unreachable`, `handshake`, `wrong_peer`, `ourselves`,
+    /// `denied` or `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Unreachable => "unreachable",
+            Self::Handshake => "handshake",
+            Self::WrongPeer => "wrong_peer",
+            Self::Ourselves => "ourselves",
+            Self::Denied => "denied",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// What a transport is given when it starts.
 #[derive(Clone, Debug)]
 pub struct TransportContext {
@@ -138,6 +176,9 @@ pub struct TransportContext {
     pub events: mpsc::Sender<TransportEvent>,
     /// Cancelled when the node shuts down.
     pub shutdown: CancellationToken,
+    /// The node's metrics: [`MetricsRegistry::transport`] for the shared byte and inbound
+    /// counts, [`MetricsRegistry::register`] for the transport's own.
+    pub metrics: crate::MetricsRegistry,
 }
 
 /// A running transport. Built with [`TransportHandle::new`] (the fields may grow).

@@ -134,6 +134,7 @@ impl<'a> NodeBuilder<'a> {
             version: "sim".into(),
             events: events_tx,
             shutdown: shutdown.clone(),
+            metrics: Default::default(),
         };
         let transport = Box::new(net.memory().transport(&name))
             .start(ctx)

@@ -10,7 +10,7 @@ use libp2p::{
     allow_block_list, connection_limits, identify, kad, noise, ping, tcp, yamux, StreamProtocol,
     Swarm, SwarmBuilder,
 };
-use peerd_api::{ItemKind, TransportError};
+use peerd_api::{ItemKind, MetricsRegistry, TransportError, TransportMeters};
 use sha2::{Digest as _, Sha256};
 
 use crate::codec::SyncCodec;
@@ -103,6 +103,7 @@ impl Behaviour {
         chain: &str,
         version: &str,
         settings: &Settings,
+        meters: TransportMeters,
     ) -> Result<Self, TransportError> {
         let local = key.public().to_peer_id();
         let limits = connection_limits::ConnectionLimits::default()
@@ -110,7 +111,7 @@ impl Behaviour {
             .with_max_established_per_peer(Some(settings.max_connections_per_peer))
             .with_max_pending_incoming(Some(settings.max_connections));
         let sync = request_response::Behaviour::with_codec(
-            SyncCodec,
+            SyncCodec { meters },
             [
                 (protocol(sync_protocol(chain))?, ProtocolSupport::Full),
                 (StreamProtocol::new(CHAIN_CHECK_PROTOCOL), ProtocolSupport::Full),
@@ -178,18 +179,25 @@ pub(crate) fn swarm(
     chain: &str,
     version: &str,
     settings: &Settings,
+    metrics: &MetricsRegistry,
 ) -> Result<Swarm<Behaviour>, TransportError> {
-    let behaviour = Behaviour::new(key, chain, version, settings)?;
+    let meters = metrics.transport(TRANSPORT_NAME);
+    let behaviour = Behaviour::new(key, chain, version, settings, meters)?;
     let builder = SwarmBuilder::with_existing_identity(key.clone())
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
         .map_err(config_error)?;
     #[cfg(feature = "quic")]
     let builder = builder.with_quic();
-    let swarm = builder
-        .with_behaviour(|_| behaviour)
-        .map_err(config_error)?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
-        .build();
-    Ok(swarm)
+    // Wire bytes per protocol: `libp2p_bandwidth_bytes_total{protocols, direction}`. The
+    // builder borrows the registry until the swarm is built.
+    metrics.with_registry(|registry| {
+        let swarm = builder
+            .with_bandwidth_metrics(registry)
+            .with_behaviour(|_| behaviour)
+            .map_err(config_error)?
+            .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+            .build();
+        Ok(swarm)
+    })
 }

@@ -9,6 +9,7 @@ use std::io;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::request_response;
 use libp2p::StreamProtocol;
+use peerd_api::TransportMeters;
 
 use crate::wire::MAX_FRAME_BYTES;
 
@@ -26,8 +27,35 @@ pub(crate) struct FrameTooLarge {
 }
 
 /// The codec of `/peerd/<chain>/sync/1` (and of the chain-check protocol `/peerd/sync/1`).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SyncCodec;
+/// It counts the bytes of every frame it reads and writes in the transport's meters.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SyncCodec {
+    pub(crate) meters: TransportMeters,
+}
+
+/// Bytes of a frame on the wire: its length prefix and body.
+fn wire_len(frame: &Frame) -> u64 {
+    u64::try_from(frame.0.len()).unwrap_or(u64::MAX).saturating_add(4)
+}
+
+impl SyncCodec {
+    async fn read<T: AsyncRead + Unpin + Send>(&self, io: &mut T) -> io::Result<Frame> {
+        let frame = read_frame(io).await?;
+        self.meters.bytes_in.inc_by(wire_len(&frame));
+        Ok(frame)
+    }
+
+    async fn write<T: AsyncWrite + Unpin + Send>(
+        &self,
+        io: &mut T,
+        frame: Frame,
+    ) -> io::Result<()> {
+        let len = wire_len(&frame);
+        write_frame(io, frame).await?;
+        self.meters.bytes_out.inc_by(len);
+        Ok(())
+    }
+}
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Frame> {
     let mut len = [0u8; 4];
@@ -65,14 +93,14 @@ impl request_response::Codec for SyncCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io).await
+        self.read(io).await
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Frame>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_frame(io).await
+        self.read(io).await
     }
 
     async fn write_request<T>(
@@ -84,7 +112,7 @@ impl request_response::Codec for SyncCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, frame).await
+        self.write(io, frame).await
     }
 
     async fn write_response<T>(
@@ -96,7 +124,7 @@ impl request_response::Codec for SyncCodec {
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_frame(io, frame).await
+        self.write(io, frame).await
     }
 }
 

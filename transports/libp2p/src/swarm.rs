@@ -4,6 +4,7 @@
 mod discovery;
 mod gossip;
 mod inbound;
+mod meters;
 mod upstream;
 
 use std::collections::{HashMap, HashSet};
@@ -47,12 +48,15 @@ pub(crate) struct Node {
     /// Inbound requests waiting for the kernel's answer.
     pub(crate) answers: JoinSet<Answer>,
     pub(crate) gossip: Gossip,
+    /// `libp2p-metrics` (swarm, gossipsub, identify, kad, ping) and the shared meters.
+    pub(crate) meters: meters::Meters,
 }
 
 impl Node {
     pub(crate) fn new(swarm: Swarm<Behaviour>, ctx: TransportContext, settings: Settings) -> Self {
         let stop = ctx.shutdown.child_token();
         let gossip = Gossip::new(&ctx.chain, settings.gossip_rate);
+        let meters = meters::Meters::new(&ctx.metrics);
         Self {
             swarm,
             ctx,
@@ -63,6 +67,7 @@ impl Node {
             closing: HashSet::new(),
             answers: JoinSet::new(),
             gossip,
+            meters,
         }
     }
 
@@ -149,6 +154,7 @@ impl Node {
     }
 
     async fn swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        self.meters.swarm_event(&event);
         match event {
             SwarmEvent::Behaviour(event) => self.behaviour_event(event).await,
             SwarmEvent::NewListenAddr { address, .. } => {
@@ -169,7 +175,8 @@ impl Node {
             }
             SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
                 tracing::debug!(%peer, %error, "libp2p dial failed");
-                self.outgoing_failed(peer, error.to_string()).await;
+                let failure = meters::dial_failure(&error);
+                self.outgoing_failed(peer, failure, error.to_string()).await;
             }
             SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
                 tracing::debug!(from = %send_back_addr, %error, "libp2p inbound connection failed");
@@ -182,6 +189,7 @@ impl Node {
     }
 
     async fn behaviour_event(&mut self, event: BehaviourEvent) {
+        self.meters.behaviour_event(&event);
         match event {
             BehaviourEvent::Sync(event) => self.sync_event(event).await,
             BehaviourEvent::Gossip(event) => self.gossip_event(event),

@@ -126,7 +126,7 @@ impl Transport for Libp2pTransport {
     fn start(self: Box<Self>, ctx: TransportContext) -> Result<TransportHandle, TransportError> {
         let Self { keypair, settings } = *self;
         let local = keypair.public().to_peer_id();
-        let mut swarm = swarm(&keypair, &ctx.chain, &ctx.version, &settings)?;
+        let mut swarm = swarm(&keypair, &ctx.chain, &ctx.version, &settings, &ctx.metrics)?;
         let mut listen = settings.listen.clone().unwrap_or_else(|| {
             let port = default_port(&ctx.chain);
             vec![Multiaddr::empty()

@@ -66,6 +66,7 @@
 //!     version: "0.1".into(),
 //!     events,
 //!     shutdown: Default::default(),
+//!     metrics: Default::default(),
 //! };
 //! let handle = Box::new(transport).start(ctx)?;
 //! println!("listening on {:?}", handle.listen_addrs);

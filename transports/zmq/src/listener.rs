@@ -10,6 +10,7 @@
 use bytes::Bytes;
 use peerd_api::{InboundRequest, Request, Response, TransportEvent, MAX_MESSAGE_BYTES};
 
+use crate::socket::{self, event};
 use crate::socket_thread::Io;
 use crate::wire::{decode_request, encode_response, frames_size, Decoded};
 
@@ -17,6 +18,36 @@ use crate::wire::{decode_request, encode_response, frames_size, Decoded};
 const BATCH: usize = 64;
 
 impl Io {
+    /// Watches every listener's connections (`ACCEPTED`, `DISCONNECTED`) to count inbound
+    /// peers; a listener whose monitor cannot start is logged and not counted.
+    pub(crate) fn monitor_listeners(&mut self) {
+        let events = i32::from(event::ACCEPTED | event::DISCONNECTED);
+        for (index, router) in self.routers.iter().enumerate() {
+            let endpoint = format!("inproc://peerd-zmq-listener-monitor-{index}");
+            let monitor = router.monitor(&endpoint, events).and_then(|()| {
+                let pair = self.ctx.socket(zmq::PAIR)?;
+                pair.connect(&endpoint)?;
+                Ok(pair)
+            });
+            match monitor {
+                Ok(pair) => self.listener_monitors.push(pair),
+                Err(e) => tracing::warn!(error = %e, "zmq listener monitor not started"),
+            }
+        }
+    }
+
+    /// Counts the connections listener monitor `index` reports.
+    pub(crate) fn read_listener_monitor(&mut self, index: usize) {
+        let Some(monitor) = self.listener_monitors.get(index) else { return };
+        while let Some(id) = socket::read_event(monitor) {
+            match id {
+                event::ACCEPTED => self.limits.meters.inbound.inc(),
+                event::DISCONNECTED => self.limits.meters.inbound.dec(),
+                _ => 0,
+            };
+        }
+    }
+
     /// Reads and handles requests waiting on listener `index`, while the kernel has room.
     pub(crate) fn read_router(&mut self, index: usize) {
         for _ in 0..BATCH {
@@ -25,7 +56,10 @@ impl Io {
             }
             let Some(router) = self.routers.get(index) else { return };
             let frames = match router.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => frames,
+                Ok(frames) => {
+                    self.limits.meters.bytes_in.inc_by(crate::wire::wire_bytes(&frames));
+                    frames
+                }
                 Err(zmq::Error::EAGAIN) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "zmq listener receive failed");
@@ -94,12 +128,16 @@ impl Io {
     /// (ROUTER drops messages for unknown peers).
     pub(crate) fn send_reply(&mut self, index: usize, envelope: Vec<Vec<u8>>, reply: Vec<Bytes>) {
         let Some(router) = self.routers.get(index) else { return };
+        let size = crate::wire::wire_bytes(&envelope) + crate::wire::wire_bytes(&reply);
         let parts = envelope
             .into_iter()
             .map(zmq::Message::from)
             .chain(reply.iter().map(|f| zmq::Message::from(&f[..])));
-        if let Err(e) = router.send_multipart(parts, zmq::DONTWAIT) {
-            tracing::debug!(error = %e, "zmq reply not sent");
+        match router.send_multipart(parts, zmq::DONTWAIT) {
+            Ok(()) => {
+                self.limits.meters.bytes_out.inc_by(size);
+            }
+            Err(e) => tracing::debug!(error = %e, "zmq reply not sent"),
         }
     }
 }

@@ -22,10 +22,14 @@ impl Io {
             return;
         }
         self.last_publish = Instant::now();
+        let size = crate::wire::wire_bytes(&frames) + self.chain.len() as u64;
         for publisher in &self.publishers {
             let parts = std::iter::once(self.chain.as_bytes()).chain(frames.iter().copied());
-            if let Err(e) = publisher.send_multipart(parts, zmq::DONTWAIT) {
-                tracing::debug!(error = %e, "zmq publish dropped");
+            match publisher.send_multipart(parts, zmq::DONTWAIT) {
+                Ok(()) => {
+                    self.limits.meters.bytes_out.inc_by(size);
+                }
+                Err(e) => tracing::debug!(error = %e, "zmq publish dropped"),
             }
         }
     }

@@ -36,6 +36,8 @@ pub(crate) struct Io {
     pub(crate) prefer_ipv6: bool,
     pub(crate) heartbeat: Duration,
     pub(crate) routers: Vec<zmq::Socket>,
+    /// One monitor per listener that counts its inbound connections.
+    pub(crate) listener_monitors: Vec<zmq::Socket>,
     pub(crate) publishers: Vec<zmq::Socket>,
     pub(crate) upstreams: HashMap<PeerId, Upstream>,
     pub(crate) inbox: mpsc::Receiver<ToThread>,
@@ -58,6 +60,7 @@ pub(crate) struct Io {
 struct Ready {
     wake: bool,
     routers: Vec<usize>,
+    listener_monitors: Vec<usize>,
     /// Upstreams with a readable socket (`.1`) and/or monitor (`.2`).
     upstreams: Vec<(PeerId, bool, bool)>,
 }
@@ -69,6 +72,7 @@ impl Io {
         for addr in listening {
             self.emit(TransportEvent::Listening(addr));
         }
+        self.monitor_listeners();
         for target in peers {
             self.dial(target);
         }
@@ -91,6 +95,9 @@ impl Io {
             self.take_inbox();
             for (socket, envelope, frames) in self.answers.take(Instant::now()) {
                 self.send_reply(socket, envelope, frames);
+            }
+            for index in ready.listener_monitors {
+                self.read_listener_monitor(index);
             }
             for index in ready.routers {
                 self.read_router(index);
@@ -123,6 +130,8 @@ impl Io {
         if listen {
             items.extend(self.routers.iter().map(|r| r.as_poll_item(zmq::POLLIN)));
         }
+        items.extend(self.listener_monitors.iter().map(|m| m.as_poll_item(zmq::POLLIN)));
+        let monitors = self.listener_monitors.len();
         let mut order = Vec::with_capacity(self.upstreams.len());
         for (peer, upstream) in &self.upstreams {
             if let Some(conn) = &upstream.conn {
@@ -139,11 +148,14 @@ impl Io {
         let ready = Ready {
             wake: items[0].is_readable(),
             routers: (0..routers).filter(|i| items[1 + i].is_readable()).collect(),
+            listener_monitors: (0..monitors)
+                .filter(|i| items[1 + routers + i].is_readable())
+                .collect(),
             upstreams: order
                 .into_iter()
                 .enumerate()
                 .map(|(i, peer)| {
-                    let at = 1 + routers + 2 * i;
+                    let at = 1 + routers + monitors + 2 * i;
                     (peer, items[at].is_readable(), items[at + 1].is_readable())
                 })
                 .filter(|(_, a, b)| *a || *b)
@@ -277,6 +289,7 @@ impl Io {
                 let _ = out.reply.send(Err(TransportError::Stopped));
             }
         }
+        self.listener_monitors.clear();
         self.routers.clear();
         self.publishers.clear();
         tracing::debug!("zmq socket thread stopped");

@@ -20,6 +20,8 @@ pub(crate) struct Limits {
     pub(crate) timeout: Duration,
     pub(crate) reconnect: Duration,
     pub(crate) queue_limit: usize,
+    /// Where the bytes of requests and replies are counted.
+    pub(crate) meters: peerd_api::TransportMeters,
 }
 
 /// An open REQ socket and its monitor.
@@ -139,6 +141,7 @@ impl Upstream {
         let parts = out.frames.iter().map(|f| &f[..]);
         match conn.socket.send_multipart(parts, zmq::DONTWAIT) {
             Ok(()) => {
+                limits.meters.bytes_out.inc_by(crate::wire::wire_bytes(&out.frames));
                 tracing::trace!(peer = %self.peer, id = %out.id, "zmq request sent");
                 self.in_flight = Some(InFlight { out, deadline: Instant::now() + limits.timeout });
             }
@@ -175,6 +178,7 @@ impl Upstream {
                 continue;
             };
             let frames: Vec<Bytes> = frames.into_iter().map(Bytes::from).collect();
+            limits.meters.bytes_in.inc_by(crate::wire::wire_bytes(&frames));
             let size = frames_size(&frames);
             let result = if size > MAX_MESSAGE_BYTES {
                 Err(TransportError::TooLarge { size, max: MAX_MESSAGE_BYTES })

@@ -189,6 +189,11 @@ pub fn frames_size(frames: &[Bytes]) -> usize {
     frames.iter().map(Bytes::len).sum()
 }
 
+/// The bytes of a message's frames, for the transport's byte counters.
+pub(crate) fn wire_bytes<F: AsRef<[u8]>>(frames: &[F]) -> u64 {
+    frames.iter().map(|f| f.as_ref().len() as u64).sum()
+}
+
 /// What was wrong with a reply ([`decode_response`]); the transport reports it as
 /// `invalid peer response` ([`peerd_api::TransportError::InvalidResponse`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -17,8 +17,10 @@ use peerd_api::{
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::rejected::Rejected;
 use crate::status::Metrics;
 
 /// Items waiting for one handler.
@@ -67,6 +69,7 @@ impl Dispatch {
                 ctx: ctx.clone(),
                 relay: relay.clone(),
                 metrics: metrics.clone(),
+                rejected: std::sync::Mutex::default(),
             };
             let span = tracing::info_span!("handler", name = handler.name());
             tasks.spawn(worker.run(rx, events.subscribe()).instrument(span.clone()));
@@ -117,6 +120,8 @@ struct Worker {
     ctx: HandlerContext,
     relay: mpsc::Sender<NodeRequest>,
     metrics: Arc<Metrics>,
+    /// Items this handler rejected lately: refused again without running it.
+    rejected: std::sync::Mutex<Rejected>,
 }
 
 impl Worker {
@@ -179,6 +184,13 @@ impl Worker {
     /// Runs the handler on one item and relays it if asked; the answer for its sender.
     async fn item(&self, origin: &Origin, item: Item) -> Response {
         let kind = item.kind.clone();
+        let rejected = || self.rejected.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if rejected().contains(&item, Instant::now()) {
+            self.report_invalid_block(origin, &kind, "sent again after it was rejected").await;
+            let labels = [("kind", kind.as_str()), ("reason", "rejected_before")];
+            self.metrics.inc("peerd_gossip_ignored_total", &labels);
+            return Response::Ack;
+        }
         match self.handler.handle(&self.ctx, origin, &item).await {
             Ok(Outcome::Relay) => {
                 let request = match (origin.transport(), &kind) {
@@ -197,6 +209,7 @@ impl Worker {
                 tracing::debug!(%kind, %error, "item rejected");
                 let reason = match &error {
                     peerd_api::HandlerError::Rejected(fault) => {
+                        rejected().insert(&item, Instant::now());
                         self.report_invalid_block(origin, &kind, fault).await;
                         "rejected"
                     }

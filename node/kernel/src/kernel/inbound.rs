@@ -62,8 +62,8 @@ impl Shell<'_> {
             TransportEvent::Gossip { transport, peer, item } => {
                 self.gossip(transport, peer, item, None);
             }
-            TransportEvent::DialFailed { target, reason } => {
-                self.dial_failed(target, &reason).await;
+            TransportEvent::DialFailed { target, failure, reason } => {
+                self.dial_failed(target, failure.as_str(), &reason).await;
             }
             TransportEvent::Listening(_) => {}
         }
@@ -129,13 +129,12 @@ impl Shell<'_> {
     ) {
         let metrics = self.links.metrics.clone();
         let kind = item.kind.clone();
-        metrics.inc(
-            "peerd_gossip_received_total",
-            &[("transport", &transport), ("kind", kind.as_str())],
-        );
+        let handled = self.links.dispatch.handles(&kind);
+        // Kinds no handler takes share one label: a peer inventing kinds cannot grow the set.
+        let label = if handled { kind.as_str() } else { "other" };
+        metrics.inc("peerd_gossip_received_total", &[("transport", &transport), ("kind", label)]);
         let ignored = |reason: &str| {
-            metrics
-                .inc("peerd_gossip_ignored_total", &[("kind", kind.as_str()), ("reason", reason)]);
+            metrics.inc("peerd_gossip_ignored_total", &[("kind", label), ("reason", reason)]);
         };
         let ack = |reply: Option<oneshot::Sender<Response>>| {
             if let Some(reply) = reply {
@@ -150,7 +149,7 @@ impl Shell<'_> {
             ignored("resynchronising");
             return ack(reply);
         }
-        if !self.links.dispatch.handles(&kind) {
+        if !handled {
             ignored("unknown_kind");
             tracing::debug!(%kind, %transport, "no handler for this item kind");
             return ack(reply);

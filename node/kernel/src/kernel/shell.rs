@@ -190,8 +190,10 @@ impl<'a> Shell<'a> {
                 let commands = self.transports[route.transport].commands.clone();
                 let timeout = self.kernel.sync.request_timeout + std::time::Duration::from_secs(1);
                 self.asked.insert(id, peer.clone());
+                let metrics = self.links.metrics.clone();
                 tokio::spawn(async move {
-                    let result = upstream::ask(&commands, id, peer, request, timeout).await;
+                    let result =
+                        upstream::ask(&commands, &metrics, id, peer, request, timeout).await;
                     let _ = events.send(Event::Response { id, result }).await;
                 });
             }
@@ -257,9 +259,11 @@ impl<'a> Shell<'a> {
     }
 
     /// A transport could not reach `target`.
-    pub(super) async fn dial_failed(&mut self, target: DialTarget, reason: &str) {
+    pub(super) async fn dial_failed(&mut self, target: DialTarget, failure: &str, reason: &str) {
         tracing::debug!(transport = %target.transport, key = ?target.key, reason, "dial failed");
         self.links.metrics.inc("peerd_dials_total", &[("result", "failed")]);
+        let labels = [("transport", target.transport.as_str()), ("reason", failure)];
+        self.links.metrics.inc("peerd_dial_failures_total", &labels);
         let actions = self.dialer.failed(&target, Instant::now());
         self.dial_actions(actions).await;
     }
@@ -280,6 +284,9 @@ impl<'a> Shell<'a> {
                     tracing::info!(transport = %target.transport, key = ?target.key,
                         "no connection within dial_timeout; retrying later");
                     self.links.metrics.inc("peerd_dials_total", &[("result", "timed_out")]);
+                    let labels =
+                        [("transport", target.transport.as_str()), ("reason", "timed_out")];
+                    self.links.metrics.inc("peerd_dial_failures_total", &labels);
                     if let Some(t) = self.transports.iter().find(|t| t.name == target.transport) {
                         let peer = PeerId::new(target.key.clone());
                         let _ = t.commands.send(TransportCommand::Disconnect(peer)).await;

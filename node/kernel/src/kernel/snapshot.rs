@@ -82,6 +82,7 @@ impl Shell<'_> {
                 .collect(),
             dials_in_flight: self.dialer.in_flight(),
             upstream_tasks: self.links.metrics.upstream_tasks(),
+            fetch: self.connector.fetch_window(),
         }
     }
 }

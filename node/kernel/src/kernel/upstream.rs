@@ -17,22 +17,35 @@ use tracing::Instrument;
 
 use crate::connector::{Event, UpstreamKind};
 
-/// Sends `request` to `peer` and waits at most `timeout` for the answer.
+/// Sends `request` to `peer` and waits at most `timeout` for the answer, counting it in
+/// `peerd_requests_sent_total{command, result}`.
 pub(crate) async fn ask(
     commands: &mpsc::Sender<TransportCommand>,
+    metrics: &crate::status::Metrics,
     id: RequestId,
     peer: PeerId,
     request: Request,
     timeout: Duration,
 ) -> Result<Response, TransportError> {
+    let command_name = request.command().to_owned();
     let (reply, answer) = oneshot::channel();
     let command = TransportCommand::Request { id, peer: peer.clone(), request, reply };
-    commands.send(command).await.map_err(|_| TransportError::Stopped)?;
-    match tokio::time::timeout(timeout, answer).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => Err(TransportError::Stopped),
-        Err(_) => Err(TransportError::Timeout { peer, secs: timeout.as_secs() }),
-    }
+    let result = match commands.send(command).await {
+        Err(_) => Err(TransportError::Stopped),
+        Ok(()) => match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(TransportError::Stopped),
+            Err(_) => Err(TransportError::Timeout { peer, secs: timeout.as_secs() }),
+        },
+    };
+    let outcome = match &result {
+        Ok(Response::Error(_)) => "error",
+        Ok(_) => "ok",
+        Err(TransportError::Timeout { .. }) => "timeout",
+        Err(_) => "failed",
+    };
+    metrics.inc("peerd_requests_sent_total", &[("command", &command_name), ("result", outcome)]);
+    result
 }
 
 /// What an upstream task needs.
@@ -83,7 +96,7 @@ impl Upstream {
 
     async fn request(&self, request: Request) -> Result<Response, TransportError> {
         let id = RequestId(self.ids.fetch_add(1, Ordering::Relaxed));
-        ask(&self.commands, id, self.peer.clone(), request, self.timeout).await
+        ask(&self.commands, &self.metrics, id, self.peer.clone(), request, self.timeout).await
     }
 
     /// Registers, then polls every `poll_interval` (the first poll right after registering;

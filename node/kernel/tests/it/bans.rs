@@ -9,7 +9,7 @@ use std::time::Duration;
 use peerd_api::{Chain, Mode, ModeCell, NodeLink, NodeRequest, PeerId, Registry, Store};
 use peerd_kernel::connector::SyncConfig;
 use peerd_kernel::misbehaviour::{persist, Offence};
-use peerd_kernel::status::{Snapshot, StatusHandle};
+use peerd_kernel::status::{Metrics, Snapshot, StatusHandle};
 use peerd_testkit::chain::ToyChain;
 use peerd_transport_memory::MemoryNet;
 use tokio::sync::mpsc;
@@ -43,6 +43,7 @@ struct Fresh {
     chain: Arc<ToyChain>,
     status: StatusHandle,
     link: NodeLink,
+    metrics: Arc<Metrics>,
     stop: tokio_util::sync::CancellationToken,
 }
 
@@ -55,10 +56,15 @@ fn fresh(net: &MemoryNet, name: &str, store: &Arc<dyn Store>, extra: &[&str]) ->
     let statics: Vec<&str> = HONEST.iter().chain(extra).copied().collect();
     let store = store.clone();
     let mode = ModeCell::new(Mode::Stopped);
+    let metrics = Arc::new(Metrics::default());
+    let counted = metrics.clone();
     let stop = node_with(net, name, (chain.clone(), settings()), &statics, mode, |k| {
-        k.with_status(queries).with_node_requests(requests).with_handlers(Registry::new(), store)
+        k.with_status(queries)
+            .with_node_requests(requests)
+            .with_handlers(Registry::new(), store)
+            .with_metrics(counted)
     });
-    Fresh { chain, status, link: NodeLink::new(link_tx), stop }
+    Fresh { chain, status, link: NodeLink::new(link_tx), metrics, stop }
 }
 
 async fn snapshot(node: &Fresh) -> Snapshot {
@@ -84,6 +90,14 @@ async fn a_dynamic_liar_is_banned_kept_banned_across_a_restart_and_released_on_t
     assert_eq!(s.bans.len(), 1, "{:?}", s.bans);
     assert_eq!((s.bans[0].peer.clone(), s.bans[0].offence), (liar(), "invalid_block"));
     assert!(s.peers.iter().all(|p| p.peer != liar()), "the liar is disconnected");
+    let counts = a.metrics.counters();
+    let count = |name: &str| {
+        let labels = [("offence", "invalid_block".to_owned())];
+        counts.iter().find(|(k, _)| k.name == name && k.labels == labels).map(|(_, n)| *n)
+    };
+    assert!(count("peerd_misbehaviour_total") >= Some(1));
+    assert_eq!(count("peerd_bans_total"), Some(1));
+    assert_eq!(count("peerd_score_disconnects_total"), Some(1));
     let stored = persist::load(store.as_ref(), 0).unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!((&stored[0].0, stored[0].1.offence), (&liar(), Offence::InvalidBlock));

@@ -30,6 +30,7 @@ fn start(net: &MemoryNet, name: &str, statics: &[&str]) {
         version: "test".into(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: Default::default(),
     };
     let handle = Box::new(net.transport(name)).start(ctx).unwrap();
     let mut registry = Registry::new();
@@ -63,6 +64,7 @@ impl Client {
             version: "client".into(),
             events: tx,
             shutdown: CancellationToken::new(),
+            metrics: Default::default(),
         };
         let handle = Box::new(net.transport("client")).start(ctx).unwrap();
         Self { commands: handle.commands.clone(), events, peers: Default::default(), next: 1 }

@@ -34,6 +34,7 @@ pub(crate) fn node_with(
         version: "test".into(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: Default::default(),
     };
     let handle = Box::new(net.transport(name)).start(ctx).unwrap();
     let kernel = Kernel::new(chain, sync)

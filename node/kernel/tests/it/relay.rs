@@ -18,7 +18,8 @@ use peerd_testkit::chain::ToyChain;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
-/// Relays everything it gets and reports each call.
+/// Reports each call; rejects items whose first parameter starts with `forged`, relays the
+/// rest.
 struct Recorder(mpsc::Sender<(Origin, Item)>);
 
 #[async_trait]
@@ -36,6 +37,9 @@ impl Handler for Recorder {
         item: &Item,
     ) -> Result<Outcome, HandlerError> {
         let _ = self.0.send((origin.clone(), item.clone())).await;
+        if item.params.first().is_some_and(|p| p.starts_with(b"forged")) {
+            return Err(HandlerError::Rejected("forged".into()));
+        }
         Ok(Outcome::Relay)
     }
 }
@@ -150,6 +154,47 @@ async fn a_bridge_relays_between_transports_once() {
         k.name == "peerd_gossip_ignored_total" && k.labels.iter().any(|(_, v)| v == "unknown_kind")
     });
     assert_eq!(unknown.map(|(_, n)| n), Some(1));
+    // Under one label, whatever kinds a peer invents.
+    assert_eq!(node.push("a", item("mystery-2", "?")).await, Response::Ack);
+    let received = counted(&node, "peerd_gossip_received_total");
+    assert!(received
+        .iter()
+        .any(|(labels, n)| labels.contains(&("kind", "other".into())) && *n == 2));
+    assert!(received
+        .iter()
+        .all(|(labels, _)| !labels.iter().any(|(_, v)| v.starts_with("mystery"))));
+}
+
+/// The label sets and values of counter `name`.
+fn counted(node: &Bridge, name: &str) -> Vec<(Vec<(&'static str, String)>, u64)> {
+    let all = node.metrics.counters().into_iter();
+    all.filter(|(k, _)| k.name == name).map(|(k, n)| (k.labels, n)).collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_item_rejected_once_is_refused_again_without_its_handler() {
+    let mut node = bridge(0);
+    settle().await;
+    let forged = item("note", "forged 1");
+    for _ in 0..5 {
+        assert_eq!(node.push("a", forged.clone()).await, Response::Ack, "acknowledged anyway");
+    }
+    settle().await;
+    assert!(node.calls.try_recv().is_ok(), "the handler saw it once");
+    assert!(node.calls.try_recv().is_err(), "and only once");
+    let counts = counted(&node, "peerd_gossip_ignored_total");
+    let reason =
+        |r: &str| counts.iter().find(|(l, _)| l.contains(&("reason", r.into()))).map(|(_, n)| *n);
+    assert_eq!(reason("rejected"), Some(1));
+    assert_eq!(reason("rejected_before"), Some(4));
+    assert!(node.broadcasts(0).is_empty() && node.broadcasts(1).is_empty(), "never relayed");
+
+    // Another item is handled as usual, and the rejection is forgotten after a while.
+    node.push("a", item("note", "forged 2")).await;
+    assert!(node.calls.recv().await.is_some());
+    tokio::time::sleep(Duration::from_secs(601)).await;
+    node.push("a", forged).await;
+    assert!(node.calls.recv().await.is_some(), "handled again once the rejection expired");
 }
 
 #[tokio::test(start_paused = true)]

@@ -146,6 +146,7 @@ mod tests {
             bans: Vec::new(),
             dials_in_flight: 0,
             upstream_tasks: 0,
+            fetch: Default::default(),
         }
     }
 

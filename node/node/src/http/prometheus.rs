@@ -1,139 +1,131 @@
-//! `/metrics` in the Prometheus text exposition format 0.0.4: gauges taken from a
-//! [`Snapshot`], then every counter of [`peerd_kernel::status::Metrics`], each metric with its
-//! `# HELP` and `# TYPE` lines.
+//! `/metrics` in the OpenMetrics text format, encoded by [`prometheus_client`]: the gauges
+//! of a [`Snapshot`] (taken for this scrape, so sums such as `peerd_peers_total` never race
+//! their parts), then the node's registry — the kernel's counters, the transports' byte
+//! counts and `libp2p-metrics`, and whatever plugins registered — then `# EOF`.
 
-use std::fmt::Write as _;
+use peerd_api::metrics::prometheus_client::encoding::text::{encode_eof, encode_registry};
+use peerd_api::metrics::prometheus_client::metrics::family::Family;
+use peerd_api::metrics::prometheus_client::metrics::gauge::Gauge;
+use peerd_api::metrics::prometheus_client::registry::Registry;
+use peerd_api::metrics::Labels;
+use peerd_api::{MetricsRegistry, Mode};
 
-use peerd_api::Mode;
+use std::sync::atomic::AtomicU64;
 
 use super::health::mode_name;
-use peerd_kernel::status::{CounterKey, Snapshot};
-
-/// Help text of the counters the kernel keeps (others get a generic line).
-const COUNTER_HELP: &[(&str, &str)] = &[
-    ("peerd_blocks_fetched_total", "Blocks fetched by sync and stored."),
-    ("peerd_blocks_produced_total", "Blocks produced locally."),
-    ("peerd_requests_served_total", "Inbound requests answered, by command and result."),
-    ("peerd_gossip_received_total", "Gossip items received, by transport and kind."),
-    ("peerd_gossip_relayed_total", "Gossip items relayed to peers after deduplication, by kind."),
-    ("peerd_gossip_ignored_total", "Gossip items not processed, by kind and reason."),
-    ("peerd_gossip_dropped_total", "Gossip pushes not queued, by transport and reason."),
-    ("peerd_misbehaviour_total", "Peer offences scored, by offence."),
-    ("peerd_bans_total", "Peers banned, by the offence that crossed the threshold."),
-    (
-        "peerd_dials_total",
-        "Outgoing connection attempts, by result (started, failed, timed_out, given_up).",
-    ),
-];
+use peerd_kernel::status::Snapshot;
 
 /// Every mode, for the one-hot `peerd_mode` gauge.
 const MODES: [Mode; 3] = [Mode::Stopped, Mode::Resynchronise, Mode::Normal];
 
-/// The whole `/metrics` body.
-pub fn render(s: &Snapshot, counters: &[(CounterKey, u64)]) -> String {
-    let mut out = String::new();
-    let mut gauge = |name: &str, help: &str, samples: &[(Vec<(&str, &str)>, String)]| {
-        header(&mut out, name, help, "gauge");
+/// Gauges registered for one scrape.
+struct Gauges(Registry);
+
+impl Gauges {
+    fn one(&mut self, name: &str, help: &str, value: u64) {
+        let gauge = Gauge::<i64>::default();
+        gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        self.0.register(name, help, gauge);
+    }
+
+    fn labelled(&mut self, name: &str, help: &str, samples: &[(Labels, u64)]) {
+        let family = Family::<Labels, Gauge>::default();
         for (labels, value) in samples {
-            sample(&mut out, name, labels, value);
+            family.get_or_create(labels).set(i64::try_from(*value).unwrap_or(i64::MAX));
         }
-    };
-    gauge(
-        "peerd_info",
-        "Chain and version of this node (always 1).",
-        &[(vec![("chain", s.chain.as_str()), ("version", s.version.as_str())], "1".into())],
-    );
-    gauge("peerd_height", "Height of the highest stored block.", &[(vec![], s.height.to_string())]);
-    let network: Vec<_> = s.network_height.map(|h| (vec![], h.to_string())).into_iter().collect();
-    gauge(
-        "peerd_network_height",
-        "Height chosen by the last election (absent before one).",
-        &network,
-    );
-    let modes: Vec<(String, String)> = MODES
+        self.0.register(name, help, family);
+    }
+}
+
+fn labels(pairs: &[(&'static str, &str)]) -> Labels {
+    pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
+}
+
+/// The whole `/metrics` body.
+pub fn render(s: &Snapshot, registry: &MetricsRegistry) -> String {
+    let mut g = Gauges(Registry::default());
+    let info = labels(&[("chain", &s.chain), ("version", &s.version)]);
+    g.labelled("peerd_info", "Chain and version of this node (always 1)", &[(info, 1)]);
+    g.one("peerd_height", "Height of the highest stored block", s.height);
+    if let Some(network) = s.network_height {
+        g.one("peerd_network_height", "Height chosen by the last election", network);
+    }
+    let modes: Vec<_> = MODES
         .iter()
-        .map(|m| (mode_name(*m), if *m == s.mode { "1" } else { "0" }.to_owned()))
+        .map(|m| (labels(&[("mode", &mode_name(*m))]), u64::from(*m == s.mode)))
         .collect();
-    let modes: Vec<_> =
-        modes.iter().map(|(m, v)| (vec![("mode", m.as_str())], v.clone())).collect();
-    gauge("peerd_mode", "1 for the current mode (normal, resynchronise, stopped), else 0.", &modes);
-    gauge(
+    g.labelled(
+        "peerd_mode",
+        "1 for the current mode (normal, resynchronise, stopped), else 0",
+        &modes,
+    );
+    g.labelled(
         "peerd_sync_state",
-        "1 for the connector's current state (Standalone without upstreams).",
-        &[(vec![("state", s.state.as_str())], "1".into())],
+        "1 for the connector's current state (Standalone without upstreams)",
+        &[(labels(&[("state", &s.state)]), 1)],
     );
     let view = super::StatusView::from(s);
-    let per = |registered: bool| -> Vec<_> {
-        view.peers
-            .iter()
-            .map(|(t, p)| {
-                let n = if registered { p.registered } else { p.connected };
-                (vec![("transport", t.as_str())], n.to_string())
-            })
-            .collect()
-    };
-    gauge("peerd_peers", "Upstream connections per transport.", &per(false));
-    gauge("peerd_peers_registered", "Registered upstreams per transport.", &per(true));
-    gauge("peerd_banned_peers", "Bans in force.", &[(vec![], s.bans.len().to_string())]);
-    gauge(
+    let mut peers = Vec::new();
+    let mut registered = Vec::new();
+    for (transport, p) in &view.peers {
+        peers.push((
+            labels(&[("transport", transport), ("direction", "outgoing")]),
+            p.connected as u64,
+        ));
+        registered.push((labels(&[("transport", transport)]), p.registered as u64));
+    }
+    for (transport, inbound) in registry.inbound_peers() {
+        let n = u64::try_from(inbound).unwrap_or(0);
+        peers.push((labels(&[("transport", &transport), ("direction", "inbound")]), n));
+    }
+    let total = peers.iter().map(|(_, n)| n).sum();
+    g.one(
+        "peerd_peers_total",
+        "Connections to peers, inbound and outgoing, on every transport",
+        total,
+    );
+    g.labelled("peerd_peers", "Connections to peers, by transport and direction", &peers);
+    g.labelled("peerd_peers_registered", "Registered upstreams, by transport", &registered);
+    g.one("peerd_banned_peers", "Bans in force", s.bans.len() as u64);
+    g.one(
         "peerd_upstream_tasks",
-        "Upstream tasks alive (one per outgoing connection, ended with it).",
-        &[(vec![], s.upstream_tasks.to_string())],
+        "Upstream tasks alive (one per outgoing connection, ended with it)",
+        s.upstream_tasks as u64,
     );
-    gauge(
+    g.one(
         "peerd_dials_in_flight",
-        "Outgoing connection attempts in flight.",
-        &[(vec![], s.dials_in_flight.to_string())],
+        "Outgoing connection attempts in flight",
+        s.dials_in_flight as u64,
     );
-    gauge(
+    g.one(
+        "peerd_fetch_in_flight",
+        "Block requests of the fetch session on the wire",
+        s.fetch.in_flight as u64,
+    );
+    g.one(
+        "peerd_fetch_held_blocks",
+        "Blocks fetched and not applied yet",
+        s.fetch.held_blocks as u64,
+    );
+    g.one(
+        "peerd_fetch_buffered_bytes",
+        "Bytes of the blocks fetched and not applied yet ([sync] max_buffered_bytes bounds them)",
+        s.fetch.buffered_bytes as u64,
+    );
+    g.one(
         "peerd_min_upstreams",
-        "Registered upstreams needed before an election ([sync] min_upstreams).",
-        &[(vec![], s.min_upstreams.to_string())],
+        "Registered upstreams needed before an election ([sync] min_upstreams)",
+        s.min_upstreams as u64,
     );
-    gauge(
-        "peerd_uptime_seconds",
-        "Seconds since the kernel started.",
-        &[(vec![], format!("{:.3}", s.uptime.as_secs_f64()))],
-    );
-    counters_text(&mut out, counters);
+    let uptime = Gauge::<f64, AtomicU64>::default();
+    uptime.set(s.uptime.as_secs_f64());
+    g.0.register("peerd_uptime_seconds", "Seconds since the kernel started", uptime);
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = encode_registry(&mut out, &g.0);
+    let _ = registry.encode(&mut out);
+    let _ = encode_eof(&mut out);
     out
-}
-
-/// The counters, grouped by name (they arrive sorted by name then labels).
-fn counters_text(out: &mut String, counters: &[(CounterKey, u64)]) {
-    let mut last: Option<&str> = None;
-    for (key, value) in counters {
-        if last != Some(key.name) {
-            let help = COUNTER_HELP
-                .iter()
-                .find(|(n, _)| *n == key.name)
-                .map_or("A peerd counter.", |(_, h)| h);
-            header(out, key.name, help, "counter");
-            last = Some(key.name);
-        }
-        let labels: Vec<(&str, &str)> = key.labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        sample(out, key.name, &labels, &value.to_string());
-    }
-}
-
-fn header(out: &mut String, name: &str, help: &str, kind: &str) {
-    let _ = writeln!(out, "# HELP {name} {}", help.replace('\\', "\\\\").replace('\n', "\\n"));
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: &str) {
-    out.push_str(name);
-    if !labels.is_empty() {
-        let inner: Vec<String> =
-            labels.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
-        let _ = write!(out, "{{{}}}", inner.join(","));
-    }
-    let _ = writeln!(out, " {value}");
-}
-
-/// Label values escape backslash, double quote and newline.
-fn escape(value: &str) -> String {
-    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -159,16 +151,23 @@ mod tests {
             bans: Vec::new(),
             dials_in_flight: 0,
             upstream_tasks: 0,
+            fetch: peerd_kernel::connector::FetchWindow {
+                in_flight: 3,
+                held_blocks: 2,
+                buffered_bytes: 4096,
+            },
         }
     }
 
     #[test]
-    fn gauges_and_counters_have_help_and_type_lines() {
-        let m = Metrics::default();
+    fn gauges_and_counters_are_encoded_once_each_with_help_and_type() {
+        let registry = MetricsRegistry::new();
+        let m = Metrics::new(&registry);
         m.add("peerd_blocks_fetched_total", &[], 5);
         m.inc("peerd_requests_served_total", &[("command", "N"), ("result", "ok")]);
         m.inc("peerd_requests_served_total", &[("command", "B"), ("result", "error")]);
-        let text = render(&snapshot(), &m.counters());
+        registry.transport("zmq").inbound.set(4);
+        let text = render(&snapshot(), &registry);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines.contains(&"peerd_info{chain=\"dev\",version=\"1.2\\\"x\"} 1"), "{text}");
         assert!(lines.contains(&"peerd_height 7"));
@@ -176,17 +175,25 @@ mod tests {
         assert!(lines.contains(&"peerd_mode{mode=\"resynchronise\"} 1"));
         assert!(lines.contains(&"peerd_mode{mode=\"normal\"} 0"));
         assert!(lines.contains(&"peerd_sync_state{state=\"FetchBlocks\"} 1"));
-        assert!(lines.contains(&"peerd_uptime_seconds 2.500"));
-        assert!(lines.contains(&"# TYPE peerd_blocks_fetched_total counter"));
-        assert!(lines.contains(&"peerd_blocks_fetched_total 5"));
+        assert!(lines.contains(&"peerd_peers{transport=\"zmq\",direction=\"inbound\"} 4"));
+        assert!(lines.contains(&"peerd_peers_total 4"));
+        assert!(lines.contains(&"peerd_fetch_in_flight 3"));
+        assert!(lines.contains(&"peerd_fetch_buffered_bytes 4096"));
+        assert!(lines.contains(&"peerd_uptime_seconds 2.5"), "{text}");
+        assert!(lines.contains(&"# TYPE peerd_blocks_fetched counter"));
+        assert!(lines.contains(&"peerd_blocks_fetched_total 5"), "{text}");
         let served: Vec<_> =
-            lines.iter().filter(|l| l.contains("peerd_requests_served_total")).collect();
-        assert_eq!(served.len(), 4, "HELP, TYPE and two samples: {served:?}");
-        assert!(served[2].ends_with("{command=\"B\",result=\"error\"} 1"));
-        // Every sample's metric has a TYPE line before it.
-        for line in lines.iter().filter(|l| !l.starts_with('#')) {
-            let name = line.split(['{', ' ']).next().unwrap();
-            assert!(text.contains(&format!("# TYPE {name} ")), "{name} has no TYPE");
+            lines.iter().filter(|l| l.starts_with("peerd_requests_served_total{")).collect();
+        assert_eq!(served.len(), 2, "{served:?}");
+        assert_eq!(lines.last(), Some(&"# EOF"));
+        // Every family is declared once, with HELP before TYPE.
+        let mut seen = std::collections::HashSet::new();
+        for (i, line) in lines.iter().enumerate() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let name = rest.split(' ').next().unwrap();
+                assert!(seen.insert(name.to_owned()), "{name} declared twice");
+                assert!(lines[i - 1].starts_with(&format!("# HELP {name} ")), "{name}");
+            }
         }
     }
 }

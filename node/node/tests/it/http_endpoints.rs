@@ -42,6 +42,7 @@ async fn start(
         version: "test".into(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: Default::default(),
     };
     let handle = Box::new(net.transport(name)).start(ctx).unwrap();
     let (status, queries) = StatusHandle::channel();
@@ -183,23 +184,31 @@ async fn health_and_readiness_flip_as_the_node_gets_an_upstream_and_syncs() {
     // /metrics: gauges from the snapshot and the kernel's counters.
     let (code, content_type, text) = get(node.addr, "/metrics").await;
     assert_eq!(code, 200);
-    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(content_type, peerd_node::http::METRICS_CONTENT_TYPE);
+    assert!(text.ends_with("# EOF\n"), "an OpenMetrics exposition ends with # EOF");
     let lines: Vec<&str> = text.lines().collect();
     for line in [
         "peerd_height 40",
         "peerd_network_height 40",
         "peerd_mode{mode=\"normal\"} 1",
-        "peerd_peers{transport=\"memory\"} 1",
+        "peerd_peers{transport=\"memory\",direction=\"outgoing\"} 1",
+        "peerd_peers_total 1",
         "peerd_peers_registered{transport=\"memory\"} 1",
         "peerd_min_upstreams 1",
         "peerd_info{chain=\"toy\",version=\"9.9.9\"} 1",
     ] {
         assert!(lines.contains(&line), "{line:?} missing from:\n{text}");
     }
+    // The node asked for blocks 2 to 40: its outbound counter says so.
+    let asked = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("peerd_requests_sent_total{command=\"B\",result=\"ok\"} "))
+        .unwrap_or_else(|| panic!("no B requests sent: {text}"));
+    assert!(asked.parse::<u64>().unwrap() >= 39, "blocks 2 to 40 were fetched: {asked}");
     // The source served the registration, polls and fetches: its counters say so.
     let (_, _, served) = get(src.addr, "/metrics").await;
     let served: Vec<&str> = served.lines().collect();
-    assert!(served.contains(&"# TYPE peerd_requests_served_total counter"), "{served:?}");
+    assert!(served.contains(&"# TYPE peerd_requests_served counter"), "{served:?}");
     let fetches = served
         .iter()
         .find_map(|l| l.strip_prefix("peerd_requests_served_total{command=\"B\",result=\"ok\"} "))

@@ -145,6 +145,7 @@ impl Network {
             version: env!("CARGO_PKG_VERSION").into(),
             events: events_tx,
             shutdown: self.stop.child_token(),
+            metrics: Default::default(),
         };
         let handle = self.transport(name)?.start(ctx)?;
         let target = DialTarget {

@@ -76,6 +76,13 @@ pub fn prepare(
     };
 
     rules::header_version(tip.version, header.version)?;
+    // Cheap before dear: a block that does not link to our tip is refused before its
+    // Argon2d digest is computed (bitmarkd computes the digest first; a block wrong in both
+    // ways is refused either way, only the first fault named differs).
+    if check_linkage {
+        rules::block_linkage(&tip.digest, &header.previous_block)?;
+    }
+    rules::timestamp_after(header.version, tip.timestamp, header.timestamp)?;
 
     let difficulty = if params.retarget_checked()
         && rules::is_block_to_adjust_difficulty(header.number, header.version)
@@ -93,7 +100,7 @@ pub fn prepare(
         params.retarget_checked(),
     )?;
 
-    // Computed after the cheap checks: the outcome is the same as bitmarkd's order.
+    // Computed after the cheap checks (sequence, version, linkage, timestamp, difficulty).
     let digest = match next_previous {
         Some(digest) => digest,
         None => params
@@ -103,13 +110,9 @@ pub fn prepare(
     if check_pow && !params.proof_of_work_ok(&digest, &header_difficulty) {
         return Err(Fault::InvalidBlockHeaderDifficulty.into());
     }
-    if check_linkage {
-        rules::block_linkage(&tip.digest, &header.previous_block)?;
-    }
     if header.number != expected {
         return Err(ChainError::OutOfSequence { expected, got: header.number });
     }
-    rules::timestamp_after(header.version, tip.timestamp, header.timestamp)?;
 
     let mut st = Staging::new(store);
     stage_transactions(&mut st, params, &header, &block[HEADER_LEN..], &digest)?;

@@ -8,7 +8,7 @@ use peerd_api::Digest;
 use peerd_bitmark::difficulty::Difficulty;
 use peerd_bitmark::header::{self, Header, HEADER_LEN};
 use peerd_bitmark::{digest, merkle, varint};
-use peerd_wire::address::{self, Connection};
+use peerd_wire::address::{self, AddressError, Connection};
 use proptest::prelude::*;
 
 const NOW: u64 = 1_700_000_000;
@@ -63,6 +63,16 @@ fn any_connection() -> impl Strategy<Value = Connection> {
     (ip, any::<u16>()).prop_map(|(ip, port)| Connection::new(ip, port))
 }
 
+/// The case that made `address_pack_unpack_round_trips` flaky (about one run in 120 drew
+/// port 0 and unwrapped the refusal), kept as a fixed case.
+#[test]
+fn port_zero_packs_but_does_not_parse() {
+    let conn = Connection::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)), 0);
+    let packed = address::pack_list(std::slice::from_ref(&conn));
+    assert_eq!(address::unpack_list(&packed), (vec![conn], packed.len()));
+    assert_eq!(Connection::parse(&conn.to_string()), Err(AddressError::InvalidPortNumber));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -112,10 +122,13 @@ proptest! {
         let packed = address::pack_list(&list);
         prop_assert_eq!(address::unpack_list(&packed), (list.clone(), packed.len()));
         for conn in &list {
-            let text = conn.to_string();
-            let parsed = Connection::parse(&text).unwrap();
-            if conn.port() != 0 {
-                prop_assert_eq!(parsed.socket_addr(), conn.socket_addr());
+            // Packed records may hold port 0; text never parses to it (bitmarkd's
+            // `NewConnection` refuses ports outside 1..=65535 with `invalid port number`).
+            let parsed = Connection::parse(&conn.to_string());
+            if conn.port() == 0 {
+                prop_assert_eq!(parsed, Err(AddressError::InvalidPortNumber));
+            } else {
+                prop_assert_eq!(parsed.map(|p| p.socket_addr()), Ok(conn.socket_addr()));
             }
         }
     }

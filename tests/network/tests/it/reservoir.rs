@@ -39,6 +39,7 @@ impl Wallet {
             version: "wallet".into(),
             events: tx,
             shutdown: CancellationToken::new(),
+            metrics: Default::default(),
         };
         let handle = Box::new(net.transport("wallet")).start(ctx).unwrap();
         Self { commands: handle.commands.clone(), events, peers: HashMap::new(), next: 1 }

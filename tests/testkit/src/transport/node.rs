@@ -67,6 +67,7 @@ impl TestNode {
             version: "peerd-conformance 0.1".to_owned(),
             events,
             shutdown: shutdown.clone(),
+            metrics: Default::default(),
         };
         let handle = match transport.start(ctx) {
             Ok(handle) => handle,

@@ -130,8 +130,12 @@ impl Node {
     }
 
     fn publish(&mut self, topic: IdentTopic, data: Vec<u8>) {
+        let len = u64::try_from(data.len()).unwrap_or(u64::MAX);
         match self.swarm.behaviour_mut().gossip.publish(topic.clone(), data.clone()) {
-            Ok(id) => tracing::debug!(%topic, %id, "gossip published"),
+            Ok(id) => {
+                self.meters.transport.bytes_out.inc_by(len);
+                tracing::debug!(%topic, %id, "gossip published");
+            }
             Err(PublishError::Duplicate) => tracing::debug!(%topic, "gossip already spread"),
             Err(PublishError::NoPeersSubscribedToTopic) => {
                 if self.gossip.unsent.len() >= MAX_UNSENT {
@@ -170,6 +174,8 @@ impl Node {
     }
 
     fn received(&mut self, source: PeerId, id: MessageId, message: gossipsub::Message) {
+        let len = u64::try_from(message.data.len()).unwrap_or(u64::MAX);
+        self.meters.transport.bytes_in.inc_by(len);
         let Some(kind) = self.gossip.topics.get(&message.topic).cloned() else {
             return self.validated(&id, &source, MessageAcceptance::Reject);
         };

@@ -8,7 +8,8 @@ use libp2p::request_response::{OutboundFailure, OutboundRequestId};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId};
 use peerd_api::{
-    DialTarget, Request, RequestId, Response, TransportError, TransportEvent, MAX_MESSAGE_BYTES,
+    DialFailure, DialTarget, Request, RequestId, Response, TransportError, TransportEvent,
+    MAX_MESSAGE_BYTES,
 };
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -133,13 +134,18 @@ impl Node {
 
     /// A dial of an upstream failed: the kernel hears of it (its dialer frees the attempt's
     /// slot), and the transport tries again after its own backoff.
-    pub(crate) async fn outgoing_failed(&mut self, peer: PeerId, reason: String) {
+    pub(crate) async fn outgoing_failed(
+        &mut self,
+        peer: PeerId,
+        failure: DialFailure,
+        reason: String,
+    ) {
         self.dial_failed(peer);
         if self.swarm.is_connected(&peer) {
             return;
         }
         if let Some(target) = self.upstreams.get(&peer).map(|u| u.target.clone()) {
-            self.emit(TransportEvent::DialFailed { target, reason }).await;
+            self.emit(TransportEvent::DialFailed { target, failure, reason }).await;
         }
     }
 

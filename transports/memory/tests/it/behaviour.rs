@@ -130,6 +130,7 @@ async fn a_running_name_cannot_start_twice() {
         version: "0".into(),
         events,
         shutdown: Default::default(),
+        metrics: Default::default(),
     };
     match Box::new(net.transport("node")).start(ctx.clone()) {
         Err(TransportError::Bind { addr, .. }) => assert_eq!(addr, "mem://node"),

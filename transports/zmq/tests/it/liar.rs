@@ -63,6 +63,7 @@ async fn a_liar_serving_invalid_blocks_is_banned_and_sync_goes_on() {
         version: "zmq-liar".into(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: Default::default(),
     };
     let handle = Box::new(transport).start(ctx).unwrap();
     let fresh = dev_chain(1);

@@ -100,3 +100,27 @@ async fn malformed_requests_get_bitmarkds_error_texts() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbound_connections_and_bytes_are_counted() {
+    let served = serve(dev_chain(3));
+    let (addr, key) = (served.addr, served.keys.public);
+    let meters = served.metrics.transport("zmq");
+    let limit = std::time::Duration::from_secs(10);
+    let (first, second) = blocking(move || {
+        let (a, b) = (RawClient::curve(addr, &key), RawClient::curve(addr, &key));
+        // `dev` `N`: 3 + 1 bytes in; the envelope and `N` + BE64 out.
+        assert_eq!(a.ask(&[b"dev", b"N"]).len(), 2);
+        assert_eq!(b.ask(&[b"dev", b"N"]).len(), 2);
+        (a, b)
+    })
+    .await;
+    let inbound = meters.inbound.clone();
+    peerd_testkit::wait::wait_until("two inbound connections", limit, || inbound.get() == 2).await;
+    assert!(meters.bytes_in.get() >= 8, "request frames counted: {}", meters.bytes_in.get());
+    assert!(meters.bytes_out.get() >= 18, "reply frames counted: {}", meters.bytes_out.get());
+    drop(first);
+    peerd_testkit::wait::wait_until("one left", limit, || inbound.get() == 1).await;
+    drop(second);
+    peerd_testkit::wait::wait_until("none left", limit, || inbound.get() == 0).await;
+}

@@ -56,6 +56,7 @@ async fn reads_are_served_without_the_kernel() {
         version: "serve-test".into(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: Default::default(),
     };
     let handle = Box::new(transport).start(ctx).unwrap();
     let addr = handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();

@@ -79,6 +79,7 @@ async fn six_nodes_sync_a_dev_chain_over_zmq() {
             version: "zmq-six".into(),
             events,
             shutdown: shutdown.clone(),
+            metrics: Default::default(),
         };
         started.push((Box::new(transport).start(ctx).unwrap(), rx));
     }

@@ -67,7 +67,9 @@ impl Shell<'_> {
                 }
                 let until = Instant::now() + std::time::Duration::from_secs(secs);
                 self.connector.ban(peer, until);
-                self.disconnect_banned(peer).await;
+                if self.disconnect_banned(peer).await {
+                    self.links.metrics.inc("peerd_score_disconnects_total", &[("offence", label)]);
+                }
             }
         }
     }
@@ -102,12 +104,14 @@ impl Shell<'_> {
         self.kernel.statics.iter().any(|s| super::same_peer(s, transport, key))
     }
 
-    /// Closes the banned peer's connection and releases its dynamic slot.
-    async fn disconnect_banned(&mut self, peer: &PeerId) {
-        let Some(target) = self.routes.get(peer).map(|r| r.target.clone()) else { return };
+    /// Closes the banned peer's connection and releases its dynamic slot; false if it had
+    /// no connection.
+    async fn disconnect_banned(&mut self, peer: &PeerId) -> bool {
+        let Some(target) = self.routes.get(peer).map(|r| r.target.clone()) else { return false };
         if self.slots.release(&target.transport, &target.key).is_some() {
             tracing::info!(%peer, "dynamic upstream slot released (banned)");
         }
         self.close(&target).await;
+        true
     }
 }

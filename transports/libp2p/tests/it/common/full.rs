@@ -69,6 +69,7 @@ impl Full {
             version: format!("test-{label}"),
             events: events_tx,
             shutdown: shutdown.clone(),
+            metrics: Default::default(),
         };
         let handle = Box::new(transport).start(ctx).unwrap();
         let target = DialTarget {

@@ -59,6 +59,8 @@ pub struct Served {
     pub keys: KeyPair,
     pub handle_listeners: peerd_api::bytes::Bytes,
     pub shutdown: CancellationToken,
+    /// The registry the transport counts in.
+    pub metrics: peerd_api::MetricsRegistry,
 }
 
 impl Drop for Served {
@@ -74,11 +76,13 @@ pub fn serve(chain: Arc<dyn Chain>) -> Served {
     let transport = ZmqTransport::new(keys.clone()).listen(vec!["127.0.0.1:0".parse().unwrap()]);
     let shutdown = CancellationToken::new();
     let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
+    let metrics = peerd_api::MetricsRegistry::new();
     let ctx = TransportContext {
         chain: chain.name().to_owned(),
         version: "peerd-test 1.0".into(),
         events: events_tx,
         shutdown: shutdown.clone(),
+        metrics: metrics.clone(),
     };
     let handle: TransportHandle = Box::new(transport).start(ctx).unwrap();
     let addr = handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
@@ -90,7 +94,7 @@ pub fn serve(chain: Arc<dyn Chain>) -> Served {
         let transports = vec![handle];
         kernel.run(&transports, &mut events, &stop).await.unwrap();
     });
-    Served { addr, keys, handle_listeners: listeners, shutdown }
+    Served { addr, keys, handle_listeners: listeners, shutdown, metrics }
 }
 
 /// An independent libzmq REQ client, as bitmarkd's upstreams and third-party clients use,
