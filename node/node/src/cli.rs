@@ -62,6 +62,9 @@ pub enum Command {
     /// Look into the store.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Make test chains (dev and local chains only).
+    #[command(subcommand)]
+    Chain(ChainCommand),
     /// Generate transport keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -189,6 +192,32 @@ pub enum DbCommand {
     ImportBlocks {
         /// A file written by `peerd db export-blocks`.
         file: PathBuf,
+    },
+    /// Verify every block (digest, linkage, rules) and every index against the blocks;
+    /// exit status 1 on any inconsistency.
+    Check {
+        /// Rewrite the store to its consistent part: delete the blocks above the last
+        /// consistent one and rebuild indexes that disagree from the blocks.
+        #[arg(long)]
+        repair: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `peerd chain …`.
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Append N valid blocks with signed asset registrations, issues and transfers to the
+    /// store (dev and local chains only).
+    Generate {
+        /// How many blocks.
+        #[arg(long, value_name = "N")]
+        blocks: u64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 

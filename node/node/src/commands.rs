@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 
-use crate::cli::{Cli, Command, ConfigCommand, DbCommand, Global, KeysCommand};
+use crate::cli::{ChainCommand, Cli, Command, ConfigCommand, DbCommand, Global, KeysCommand};
 use crate::config::{self, ConfigError, Loaded};
 use crate::{builtin, completions, db, inspect};
 
@@ -27,6 +27,18 @@ pub fn dispatch(cli: Cli, run_node: impl FnOnce(&Global) -> Result<ExitCode>) ->
             print(&config::render_effective(&loaded))
         }
         Command::Db(command) => db_command(&cli.global, command),
+        Command::Chain(ChainCommand::Generate { blocks, json }) => {
+            let config = load(&cli.global)?.config;
+            let done = db::generate(&config, blocks)?;
+            print(&if json {
+                serde_json::to_string(&done)? + "\n"
+            } else {
+                format!(
+                    "generated {} blocks in {:.1} s ({:.0} blocks/s); the height is now {}\n",
+                    done.blocks, done.seconds, done.blocks_per_s, done.height
+                )
+            })
+        }
         #[cfg(feature = "tools")]
         Command::Testnet(command) => {
             let mut stdout = std::io::stdout();
@@ -91,6 +103,17 @@ fn db_command(global: &Global, command: DbCommand) -> Result<ExitCode> {
         DbCommand::ExportBlocks { from, to, file } => {
             let count = db::export_blocks(&config, from, to, &file)?;
             print(&format!("wrote {count} blocks ({from} to {to}) to {}\n", file.display()))
+        }
+        DbCommand::Check { repair, json } => {
+            let checked = db::check(&config, repair)?;
+            let text = if json {
+                serde_json::to_string_pretty(&checked)? + "\n"
+            } else {
+                check_text(&checked)
+            };
+            print(&text)?;
+            let ok = checked.clean() || checked.repaired_height.is_some();
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         DbCommand::ImportBlocks { file } => {
             let done = db::import_blocks(&config, &file)?;
@@ -177,4 +200,22 @@ fn check(global: &Global, file: Option<PathBuf>) -> Result<ExitCode> {
     }
     print(&text)?;
     Ok(ExitCode::FAILURE)
+}
+
+/// `db check`'s report as text.
+fn check_text(c: &db::Checked) -> String {
+    let mut out = format!(
+        "{} chain: {} blocks stored, consistent up to block {}, {} index keys compared\n",
+        c.chain, c.stored_height, c.consistent_height, c.keys_compared
+    );
+    if c.clean() {
+        out.push_str("ok: every block and index agrees with the blocks\n");
+    }
+    for p in &c.problems {
+        out.push_str(&format!("problem: {}: {}\n", p.at, p.what));
+    }
+    if let Some(height) = c.repaired_height {
+        out.push_str(&format!("repaired: the store now ends at block {height}\n"));
+    }
+    out
 }

@@ -4,11 +4,18 @@
 //! - `delete-down`, `export-blocks`, `import-blocks`: the chain's blocks, through the chain
 //!   rules ([`delete_down`], [`export_blocks`], [`import_blocks`]; file format in [`blockfile`]).
 //!
+//! - `check [--repair]`: every block and index verified against the blocks ([`check`]);
+//! - `peerd chain generate`: test blocks with realistic traffic ([`generate`]).
+//!
 //! Every tool takes the data directory lock first, so none ever runs beside a live node.
 
 pub mod blockfile;
+mod check;
+mod generate;
 mod tools;
 
+pub use check::{check, Checked, Problem};
+pub use generate::{generate, Generated, GENERATE_CHAINS};
 pub use tools::{delete_down, export_blocks, import_blocks, DbError, DeletedDown, Imported};
 
 use std::fmt::Write as _;

@@ -23,7 +23,6 @@
 //! prints. `ratio` = sync rate / ingest rate: 1.0 means networking and coordination cost
 //! nothing on top of the store; the goal is at least 0.5.
 
-mod chain;
 mod dial;
 #[cfg(all(feature = "zmq", feature = "libp2p"))]
 mod gossip;
@@ -36,6 +35,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use peerd_api::{Chain, ChainError, DigestSource, StoreError, SystemClock, TransportError};
 use peerd_bitmark::bitmark_chain::BitmarkChain;
 use peerd_bitmark::params::ChainParams;
+use peerd_bitmark::traffic::Traffic;
 use serde::Serialize;
 
 use peerd_kernel::connector::SyncConfig;
@@ -180,7 +180,9 @@ fn build(blocks: u64) -> Result<Arc<BitmarkChain>, BenchError> {
     let store = Arc::new(peerd_store_memory::Store::new());
     let chain = BitmarkChain::open(store, ChainParams::DEV, Arc::new(SystemClock))?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    chain::Traffic::new()?.grow(&chain, blocks, now.saturating_sub(blocks + 60))?;
+    let first = now.saturating_sub(blocks + 60);
+    let grown = Traffic::new().and_then(|mut traffic| traffic.grow(&chain, blocks, first));
+    grown.map_err(|e| BenchError::Build(e.to_string()))?;
     Ok(Arc::new(chain))
 }
 

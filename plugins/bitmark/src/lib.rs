@@ -22,6 +22,7 @@ pub mod payid;
 pub mod producer;
 pub mod rules;
 pub mod seed;
+pub mod traffic;
 pub mod transaction;
 pub mod varint;
 

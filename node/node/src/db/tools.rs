@@ -75,13 +75,13 @@ pub enum DbError {
 }
 
 /// The chain on the configured store, with the data directory locked.
-struct Opened {
+pub(super) struct Opened {
     _lock: DataDirLock,
     store: Arc<dyn Store>,
-    chain: BitmarkChain,
+    pub(super) chain: BitmarkChain,
 }
 
-fn open(config: &Config) -> Result<Opened, DbError> {
+pub(super) fn open(config: &Config) -> Result<Opened, DbError> {
     let lock = DataDirLock::acquire(&config.node.data_dir)?;
     let store = config.store.open(&config.node.data_dir)?;
     let name = config.node.chain.as_str();
@@ -97,7 +97,7 @@ impl Opened {
         self.chain.height().map_err(DbError::Chain)
     }
 
-    fn flush(&self) -> Result<(), DbError> {
+    pub(super) fn flush(&self) -> Result<(), DbError> {
         self.store.flush().map_err(DbError::Flush)
     }
 }

@@ -1,19 +1,30 @@
-//! The benchmark chain: dev blocks carrying realistic traffic.
+//! Realistic traffic for test chains (`peerd chain generate`, the benchmarks).
 //!
 //! Every block holds, after its foundation record, three asset registrations, six issues
 //! (two per asset) and, from the third block on, six transfers of the bitmarks issued in
 //! the block before, between two accounts: sixteen records, each signed with Ed25519 and
 //! verified by the chain when stored.
 
-use peerd_api::bytes::Bytes;
-use peerd_api::{Chain, DigestSource};
-use peerd_bitmark::account::{Account, PrivateKey};
-use peerd_bitmark::bitmark_chain::BitmarkChain;
-use peerd_bitmark::transaction::{
+use bytes::Bytes;
+use peerd_api::{Chain, ChainError, DigestSource};
+
+use crate::account::{Account, PrivateKey};
+use crate::bitmark_chain::BitmarkChain;
+use crate::transaction::{
     AssetData, AssetId, BitmarkIssue, BitmarkTransferUnratified, Link, Transaction,
 };
 
-use super::BenchError;
+/// Why traffic could not be made or stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrafficError {
+    /// A record could not be signed (a bug in the generator).
+    #[error("signing a generated record: {0}")]
+    Sign(String),
+    /// The chain refused or could not store a generated block.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
 
 /// Asset registrations per block.
 const ASSETS: u64 = 3;
@@ -27,23 +38,23 @@ struct Key {
 }
 
 impl Key {
-    fn new(seed: u8) -> Result<Self, BenchError> {
+    fn new(seed: u8) -> Result<Self, TrafficError> {
         let private = PrivateKey::from_ed25519_seed(&[seed; 32], true);
-        let account = private.account().ok_or_else(|| build("a test key has no account"))?;
+        let account = private.account().ok_or_else(|| sign("a test key has no account"))?;
         Ok(Self { private, account })
     }
 
-    fn signed(&self, mut tx: Transaction) -> Result<Vec<u8>, BenchError> {
-        tx.sign_and_pack(&self.private, None).map_err(|f| build(format!("signing: {f}")))
+    fn signed(&self, mut tx: Transaction) -> Result<Vec<u8>, TrafficError> {
+        tx.sign_and_pack(&self.private, None).map_err(|f| sign(f.to_string()))
     }
 }
 
-fn build(reason: impl Into<String>) -> BenchError {
-    BenchError::Build(reason.into())
+fn sign(reason: impl Into<String>) -> TrafficError {
+    TrafficError::Sign(reason.into())
 }
 
 /// Makes the records of each block and stores the blocks on a chain.
-pub(super) struct Traffic {
+pub struct Traffic {
     alice: Key,
     bob: Key,
     /// Bitmarks issued in the previous block: their head record and whether Alice owns them.
@@ -51,12 +62,14 @@ pub(super) struct Traffic {
 }
 
 impl Traffic {
-    pub(super) fn new() -> Result<Self, BenchError> {
+    /// A generator whose first block registers assets and issues them (transfers follow
+    /// from the next block on).
+    pub fn new() -> Result<Self, TrafficError> {
         Ok(Self { alice: Key::new(1)?, bob: Key::new(2)?, heads: Vec::new() })
     }
 
     /// The records of block `number`.
-    fn records(&mut self, number: u64) -> Result<Vec<Vec<u8>>, BenchError> {
+    fn records(&mut self, number: u64) -> Result<Vec<Vec<u8>>, TrafficError> {
         let mut records = Vec::new();
         let mut issued = Vec::new();
         for a in 0..ASSETS {
@@ -99,20 +112,38 @@ impl Traffic {
 
     /// Produces and stores blocks on `chain` until its height is `height`; block `n` is
     /// stamped `first_unix + n`.
-    pub(super) fn grow(
+    ///
+    /// # Errors
+    ///
+    /// [`TrafficError`]: the chain refused a block (a timestamp out of range, say).
+    pub fn grow(
         &mut self,
         chain: &BitmarkChain,
         height: u64,
         first_unix: u64,
-    ) -> Result<(), BenchError> {
+    ) -> Result<(), TrafficError> {
+        self.grow_with(chain, height, |number| first_unix + number, |_| {})
+    }
+
+    /// As [`Traffic::grow`], block `n` stamped `stamp(n)`, calling `stored(n)` after it is
+    /// stored.
+    ///
+    /// # Errors
+    ///
+    /// As [`Traffic::grow`].
+    pub fn grow_with(
+        &mut self,
+        chain: &BitmarkChain,
+        height: u64,
+        mut stamp: impl FnMut(u64) -> u64,
+        mut stored: impl FnMut(u64),
+    ) -> Result<(), TrafficError> {
         let start = chain.height()? + 1;
         for number in start..=height {
             let records = self.records(number)?;
-            let block: Bytes = chain.produce_with(first_unix + number, &records)?;
+            let block: Bytes = chain.produce_with(stamp(number), &records)?;
             chain.accept(&block, DigestSource::Compute)?;
-            if number % 10_000 == 0 {
-                tracing::info!(number, height, "benchmark chain");
-            }
+            stored(number);
         }
         Ok(())
     }
@@ -123,7 +154,8 @@ mod tests {
     use std::sync::Arc;
 
     use peerd_api::SystemClock;
-    use peerd_bitmark::params::ChainParams;
+
+    use crate::params::ChainParams;
 
     use super::*;
 
