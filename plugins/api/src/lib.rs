@@ -148,8 +148,8 @@
 //! # rt.block_on(async {
 //! let (events, _rx) = mpsc::channel(CHANNEL_CAPACITY);
 //! let ctx = TransportContext { chain: "dev".into(), version: "0".into(), events,
-//!                              shutdown: Default::default() };
-//!                              metrics: Default::default(),
+//!                              shutdown: Default::default(),
+//!                              metrics: Default::default() };
 //! let handle = Box::new(Loner).start(ctx).unwrap();
 //! let (reply, answer) = tokio::sync::oneshot::channel();
 //! handle.commands.send(TransportCommand::Request {

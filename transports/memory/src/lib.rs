@@ -43,8 +43,8 @@
 //! let start = |name: &str| {
 //!     let (events, rx) = mpsc::channel(CHANNEL_CAPACITY);
 //!     let ctx = TransportContext { chain: "dev".into(), version: "0".into(), events,
-//!                                  shutdown: Default::default() };
-//!                                  metrics: Default::default(),
+//!                                  shutdown: Default::default(),
+//!                                  metrics: Default::default() };
 //!     (Box::new(net.transport(name)).start(ctx).unwrap(), rx)
 //! };
 //! let (_server, mut server_events) = start("server");

@@ -10,6 +10,7 @@ mod cli_completions;
 mod cli_http;
 mod common;
 mod config_files;
+mod crash;
 mod db_check;
 mod db_tools;
 mod http_endpoints;

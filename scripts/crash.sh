@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Crash run for operators: SIGKILLs `peerd chain generate` at seeded random moments, KILLS
+# times per store (sled and RocksDB), and runs `peerd db check` after every kill.
+#   scripts/crash.sh [KILLS] [SEED]      (defaults: 50 kills, seed 1)
+# A failure prints the seed, the kill and its moment: rerun with that seed to replay it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PEERD_CRASH_KILLS="${1:-50}" PEERD_CRASH_SEED="${2:-1}"
+exec cargo test -p peerd-node --test it crash -- --nocapture --test-threads 1
