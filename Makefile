@@ -13,10 +13,12 @@ run: setup
 node: setup
 	cargo run --release -p peerd-node --bin peerd -- run
 
-# The whole test suite, exactly as CI runs it.
+# The whole test suite, exactly as CI runs it: the tests, the doc examples, and every fuzz
+# target for a few seconds on its corpus (scripts/fuzz.sh, docs/fuzzing.md).
 test: setup
 	cargo test --workspace --all-targets --locked
 	cargo test --workspace --doc --locked
+	scripts/fuzz.sh smoke
 
 lint: setup
 	cargo fmt --all -- --check

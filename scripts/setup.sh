@@ -7,6 +7,7 @@
 #   g++           compiles the bundled RocksDB.
 #   nodejs, npm   run the js-libp2p interop client (tests/interop), whose packages are
 #                 installed with `npm ci` from its package-lock.json.
+#   cargo-fuzz    runs the fuzz targets in fuzz/ (scripts/fuzz.sh), from crates.io.
 #
 # Safe to run repeatedly: it only calls apt-get when something is missing.
 set -euo pipefail
@@ -35,4 +36,11 @@ stamp="$interop/node_modules/.package-lock.json"
 if [ ! -f "$stamp" ] || [ "$interop/package-lock.json" -nt "$stamp" ]; then
     echo "setup: installing the interop client's npm packages"
     npm ci --prefix "$interop" --no-audit --no-fund --loglevel=error
+fi
+
+# cargo-fuzz (libFuzzer) for `scripts/fuzz.sh`, pinned so that every machine runs the same.
+fuzz_version="0.13.2"
+if ! cargo fuzz --version 2>/dev/null | grep -q "$fuzz_version"; then
+    echo "setup: installing cargo-fuzz $fuzz_version"
+    cargo install cargo-fuzz --version "$fuzz_version" --locked --quiet
 fi

@@ -14,7 +14,7 @@ mod check;
 mod generate;
 mod tools;
 
-pub use check::{check, Checked, Problem};
+pub use check::{check, check_store, Checked, Problem};
 pub use generate::{generate, Generated, GENERATE_CHAINS};
 pub use tools::{delete_down, export_blocks, import_blocks, DbError, DeletedDown, Imported};
 

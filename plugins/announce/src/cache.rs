@@ -70,7 +70,7 @@ pub(crate) fn decode(key: &[u8], value: &[u8]) -> Result<(String, PeerEntry), Ca
 }
 
 /// Every decodable cached row; undecodable ones are logged and skipped.
-pub(crate) fn load(store: &dyn Store) -> Result<Vec<(String, PeerEntry)>, StoreError> {
+pub fn load(store: &dyn Store) -> Result<Vec<(String, PeerEntry)>, StoreError> {
     let mut rows = Vec::new();
     for row in store.scan(COLUMN, KeyRange::all())? {
         let (key, value) = row?;

@@ -49,7 +49,7 @@ mod rpc;
 mod table;
 mod timers;
 
-pub use cache::COLUMN as CACHE_COLUMN;
+pub use cache::{load as load_cache, COLUMN as CACHE_COLUMN};
 pub use config::{Config, ConfigError, RpcSelf, Settings};
 pub use handler::AnnounceHandler;
 pub use plugin::AnnouncePlugin;

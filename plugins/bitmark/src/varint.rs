@@ -4,6 +4,8 @@
 //! 9th byte carries 8 full bits (bits 56..63), so the encoding differs from LEB128 only for
 //! values ≥ 2^63. Decoding accepts non-minimal encodings, as bitmarkd does.
 
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 /// Most bytes a varint can take.
 pub const MAX_LEN: usize = 9;
 
@@ -33,14 +35,13 @@ pub fn encode(value: u64) -> Vec<u8> {
 /// `None` when `buf` ends before the varint does.
 pub fn decode(buf: &[u8]) -> Option<(u64, usize)> {
     let mut result = 0u64;
-    for (i, &byte) in buf.iter().take(MAX_LEN).enumerate() {
-        let shift = 7 * i as u32;
-        if i == MAX_LEN - 1 {
+    for ((used, shift), &byte) in (1..).zip((0u32..).step_by(7)).zip(buf.iter().take(MAX_LEN)) {
+        if used == MAX_LEN {
             return Some((result | (u64::from(byte) << shift), MAX_LEN));
         }
         result |= u64::from(byte & 0x7f) << shift;
         if byte & 0x80 == 0 {
-            return Some((result, i + 1));
+            return Some((result, used));
         }
     }
     None

@@ -117,16 +117,19 @@ impl Connection {
     /// Unpacks one record from the front of `packed`: the connection and the bytes used, or
     /// `None` for a bad length byte or truncated data (bitmarkd's `Unpack`; a 19-byte record
     /// with fewer than 19 bytes left, which Go mishandles, is a bad record here).
+    #[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
     pub fn unpack(packed: &[u8]) -> Option<(Self, usize)> {
         let (&len, _) = packed.split_first()?;
         if len != RECORD_V4 && len != RECORD_V6 {
             return None;
         }
         let record = packed.get(..usize::from(len))?;
-        let port = u16::from_be_bytes([record[1], record[2]]);
+        let (_, rest) = record.split_first()?;
+        let (port, ip) = rest.split_first_chunk::<2>()?;
+        let port = u16::from_be_bytes(*port);
         let ip = match len {
-            RECORD_V4 => IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(&record[3..]).ok()?)),
-            RECORD_V6 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(&record[3..]).ok()?)),
+            RECORD_V4 => IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(ip).ok()?)),
+            RECORD_V6 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(ip).ok()?)),
             _ => return None,
         };
         Some((Connection { ip, port }, record.len()))
@@ -171,23 +174,25 @@ fn split_host_port(text: &str) -> Result<(&str, &str), AddressError> {
 
 /// Unpacks records from the front of `packed` until the first bad one; returns the
 /// connections and the bytes they used (everything after a bad record is ignored).
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub fn unpack_list(packed: &[u8]) -> (Vec<Connection>, usize) {
     let mut list = Vec::new();
-    let mut used = 0;
-    while let Some((conn, n)) = Connection::unpack(&packed[used..]) {
+    let mut rest = packed;
+    while let Some((conn, n)) = Connection::unpack(rest) {
         list.push(conn);
-        used += n;
+        rest = rest.get(n..).unwrap_or_default();
     }
-    (list, used)
+    (list, packed.len().saturating_sub(rest.len()))
 }
 
 /// The first IPv4 and the first IPv6 connection of a packed list, stopping at the first bad
 /// record (bitmarkd's `Unpack46`).
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub fn unpack46(packed: &[u8]) -> (Option<Connection>, Option<Connection>) {
     let (mut v4, mut v6) = (None, None);
     let mut rest = packed;
     while let Some((conn, n)) = Connection::unpack(rest) {
-        rest = &rest[n..];
+        rest = rest.get(n..).unwrap_or_default();
         let slot = if conn.is_ipv6() { &mut v6 } else { &mut v4 };
         slot.get_or_insert(conn);
         if v4.is_some() && v6.is_some() {

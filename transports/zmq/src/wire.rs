@@ -57,23 +57,22 @@ fn be64(frame: &[u8]) -> Option<u64> {
 }
 
 /// Decodes a request body as bitmarkd's listener does (`peer/listener.go`).
-pub fn decode_request(chain: &str, mut body: Vec<Bytes>) -> Decoded {
-    if body.len() < 2 {
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+pub fn decode_request(chain: &str, body: Vec<Bytes>) -> Decoded {
+    let mut frames = body.into_iter();
+    let (Some(chain_frame), Some(command)) = (frames.next(), frames.next()) else {
         return error(texts::PACKET_TOO_SHORT);
+    };
+    if chain_frame != chain.as_bytes() {
+        return error(invalid_chain_text(&chain_frame, chain));
     }
-    if body[0] != chain.as_bytes() {
-        return error(invalid_chain_text(&body[0], chain));
-    }
-    let params = body.split_off(2);
-    let command = body.swap_remove(1);
+    let params: Vec<Bytes> = frames.collect();
     let request = match command.as_ref() {
         b"I" => Request::Info,
         b"N" => Request::Height,
         b"H" | b"B" => {
-            if params.len() != 1 {
-                return error(texts::MISSING_PARAMETERS);
-            }
-            let Some(n) = be64(&params[0]) else { return error(texts::BLOCK_NOT_FOUND) };
+            let [number] = params.as_slice() else { return error(texts::MISSING_PARAMETERS) };
+            let Some(n) = be64(number) else { return error(texts::BLOCK_NOT_FOUND) };
             if command.as_ref() == b"H" {
                 Request::Digest(n)
             } else {
@@ -81,19 +80,19 @@ pub fn decode_request(chain: &str, mut body: Vec<Bytes>) -> Decoded {
             }
         }
         b"R" => {
-            if params.len() < 4 {
+            let [their_chain, public_key, listeners, timestamp, ..] = params.as_slice() else {
                 return error(texts::MISSING_PARAMETERS);
-            }
-            if params[0] != chain.as_bytes() {
+            };
+            if their_chain != chain.as_bytes() {
                 return error(texts::INCORRECT_CHAIN);
             }
-            let Some(timestamp) = be64(&params[3]) else {
+            let Some(timestamp) = be64(timestamp) else {
                 return error(texts::INVALID_TIMESTAMP);
             };
             Request::Register(Registration {
                 chain: chain.to_owned(),
-                public_key: params[1].clone(),
-                listeners: params[2].clone(),
+                public_key: public_key.clone(),
+                listeners: listeners.clone(),
                 timestamp,
             })
         }
@@ -244,65 +243,65 @@ pub enum ReplyError {
 /// # Errors
 ///
 /// [`ReplyError`]: what was wrong.
-pub fn decode_response(request: &Request, mut frames: Vec<Bytes>) -> Result<Response, ReplyError> {
-    if frames.len() < 2 {
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+pub fn decode_response(request: &Request, frames: Vec<Bytes>) -> Result<Response, ReplyError> {
+    let [head, payload, rest @ ..] = frames.as_slice() else {
         return Err(ReplyError::TooFewFrames(frames.len()));
-    }
-    if frames[0] == ERROR {
-        let text = String::from_utf8_lossy(&frames[1]).into_owned();
+    };
+    if head == ERROR {
+        let text = String::from_utf8_lossy(payload).into_owned();
         return Ok(Response::Error(text));
     }
-    if frames[0] != request.command().as_bytes() {
+    if head != request.command().as_bytes() {
         return Err(ReplyError::WrongCommand {
-            got: String::from_utf8_lossy(&frames[0]).into_owned(),
+            got: String::from_utf8_lossy(head).into_owned(),
             expected: request.command().to_owned(),
         });
     }
-    let exact = |expected: usize, frames: &[Bytes]| {
+    let exact = |expected: usize| {
         if frames.len() == expected {
             Ok(())
         } else {
             Err(ReplyError::FrameCount { got: frames.len(), expected })
         }
     };
-    let payload = frames[1].clone();
     match request {
         Request::Info => {
-            exact(2, &frames)?;
-            let info: NodeInfo = serde_json::from_slice(&payload)
-                .map_err(|e| ReplyError::InfoJson(e.to_string()))?;
+            exact(2)?;
+            let info: NodeInfo =
+                serde_json::from_slice(payload).map_err(|e| ReplyError::InfoJson(e.to_string()))?;
             Ok(Response::Info(info))
         }
         Request::Height => {
-            exact(2, &frames)?;
-            be64(&payload).map(Response::Height).ok_or(ReplyError::Height)
+            exact(2)?;
+            be64(payload).map(Response::Height).ok_or(ReplyError::Height)
         }
         Request::Digest(_) => {
-            exact(2, &frames)?;
-            Digest::from_slice(&payload).map(Response::Digest).ok_or(ReplyError::Digest)
+            exact(2)?;
+            Digest::from_slice(payload).map(Response::Digest).ok_or(ReplyError::Digest)
         }
         Request::Block(_) => {
-            exact(2, &frames)?;
-            Ok(Response::Block(payload))
+            exact(2)?;
+            Ok(Response::Block(payload.clone()))
         }
         Request::Register(_) => {
-            if frames.len() < 5 {
+            let [public_key, listeners, timestamp, ..] = rest else {
                 return Err(ReplyError::FrameCount { got: frames.len(), expected: 5 });
-            }
-            let chain = String::from_utf8(frames[1].to_vec()).map_err(|_| ReplyError::Chain)?;
-            let timestamp = be64(&frames[4]).ok_or(ReplyError::Timestamp)?;
+            };
+            let chain = String::from_utf8(payload.to_vec()).map_err(|_| ReplyError::Chain)?;
+            let timestamp = be64(timestamp).ok_or(ReplyError::Timestamp)?;
             Ok(Response::Register(Registration {
                 chain,
-                public_key: frames[2].clone(),
-                listeners: frames[3].clone(),
+                public_key: public_key.clone(),
+                listeners: listeners.clone(),
                 timestamp,
             }))
         }
         Request::Gossip(_) => {
-            if frames.len() == 2 && payload == ACK {
+            if rest.is_empty() && payload == ACK {
                 return Ok(Response::Ack);
             }
-            Ok(Response::Reply(frames.split_off(1)))
+            Ok(Response::Reply([std::slice::from_ref(payload), rest].concat()))
         }
     }
 }

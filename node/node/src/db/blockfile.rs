@@ -139,6 +139,10 @@ impl<R: Read> Reader<R> {
         if last < first {
             return Err(FormatError::Header(format!("last block {last} is below first {first}")));
         }
+        if last == u64::MAX {
+            // Found by fuzzing: the record counter would overflow past the last block.
+            return Err(FormatError::Header(format!("last block {last} is out of range")));
+        }
         Ok(Self { input, header: Header { chain, first, last }, next: first })
     }
 
@@ -234,6 +238,15 @@ mod tests {
         r.next_block().unwrap();
         let msg = r.next_block().unwrap_err().to_string();
         assert_eq!(msg, "truncated: the file ends inside block record 1 (block 6)");
+    }
+
+    #[test]
+    fn a_last_block_at_the_end_of_the_numbers_is_refused() {
+        // The fuzzer's find (fuzz/corpus/blockfile): the counter overflowed after block 2^64-1.
+        let mut out = Vec::new();
+        write_header(&mut out, &Header { chain: "d".into(), first: 7, last: u64::MAX }).unwrap();
+        let err = Reader::new(&out[..]).unwrap_err().to_string();
+        assert!(err.contains("is out of range"), "{err}");
     }
 
     #[test]

@@ -78,6 +78,20 @@ pub fn check(config: &Config, repair: bool) -> Result<Checked, DbError> {
     let name = config.node.chain.as_str();
     let params = ChainParams::by_name(name)
         .ok_or_else(|| DbError::Range(format!("chain {name} has no parameters")))?;
+    check_store(&store, params, repair)
+}
+
+/// [`check`] on an open store of the chain `params` (the caller holds whatever lock the
+/// store needs).
+///
+/// # Errors
+///
+/// As [`check`].
+pub fn check_store(
+    store: &Arc<dyn Store>,
+    params: ChainParams,
+    repair: bool,
+) -> Result<Checked, DbError> {
     let mut problems = Vec::new();
     let stored_height = scan_keys(store.as_ref(), &mut problems)?;
     let replay = replay(store.as_ref(), params, stored_height, &mut problems)?;
@@ -95,7 +109,7 @@ pub fn check(config: &Config, repair: bool) -> Result<Checked, DbError> {
         None
     };
     Ok(Checked {
-        chain: name.to_owned(),
+        chain: params.name().to_owned(),
         stored_height,
         consistent_height,
         keys_compared,

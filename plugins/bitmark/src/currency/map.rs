@@ -92,6 +92,7 @@ pub fn unpack_map(buffer: &[u8], testnet: bool) -> Result<(CurrencyMap, Currency
 ///
 /// # Errors
 /// As [`unpack_map`], with `not transaction pack` for an address past the record.
+#[deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
 pub fn unpack_map_within(
     record: &[u8],
     start: usize,
@@ -105,19 +106,22 @@ pub fn unpack_map_within(
     let mut map = CurrencyMap::new();
     let mut set = CurrencySet::default();
     let mut n = start;
+    let within = |n: usize| record.get(n..end).unwrap_or_default();
     while n < end {
-        let (number, used) = varint::decode(&record[n..end]).ok_or(Fault::InvalidCurrency)?;
+        let (number, used) = varint::decode(within(n)).ok_or(Fault::InvalidCurrency)?;
         let currency = Currency::from_u64(number)?;
         if currency == Currency::Nothing {
             return Err(Fault::InvalidCurrency);
         }
         set.add(currency);
-        n += used;
+        n = n.saturating_add(used);
         let (length, used) =
-            varint::decode_clipped(&record[n..end], 1, 255).ok_or(Fault::InvalidCount)?;
-        n += used;
-        let address = record.get(n..n + length as usize).ok_or(Fault::NotTransactionPack)?;
-        n += length as usize;
+            varint::decode_clipped(within(n), 1, 255).ok_or(Fault::InvalidCount)?;
+        n = n.saturating_add(used);
+        let length = usize::try_from(length).map_err(|_| Fault::InvalidCount)?;
+        let address_end = n.checked_add(length).ok_or(Fault::NotTransactionPack)?;
+        let address = record.get(n..address_end).ok_or(Fault::NotTransactionPack)?;
+        n = address_end;
         currency.validate_address(address, testnet)?;
         // Valid addresses are Base58, hence ASCII: the conversion is lossless.
         map.insert(currency, String::from_utf8_lossy(address).into_owned());

@@ -4,6 +4,8 @@
 //! Every read is bounds-checked: a record that ends early is `not transaction pack`
 //! (bitmarkd gets the same text by recovering from the slice panic).
 
+#![deny(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+
 use super::{
     AssetData, AssetId, BaseData, BitmarkIssue, BitmarkShare, BitmarkTransferCountersigned,
     BitmarkTransferUnratified, BlockFoundation, BlockOwnerTransfer, Link, Payment, ShareGrant,
@@ -69,7 +71,7 @@ impl<'a> Reader<'a> {
 
     fn varint(&mut self) -> Result<u64, Fault> {
         let (value, used) = varint::decode(self.rest()).ok_or(Fault::NotTransactionPack)?;
-        self.n += used;
+        self.n = self.n.saturating_add(used);
         Ok(value)
     }
 
@@ -77,13 +79,14 @@ impl<'a> Reader<'a> {
     fn length(&mut self, minimum: i64) -> Result<usize, Fault> {
         let (value, used) = varint::decode_clipped(self.rest(), minimum, MAX_FIELD_LENGTH as i64)
             .ok_or(Fault::NotTransactionPack)?;
-        self.n += used;
+        self.n = self.n.saturating_add(used);
         usize::try_from(value).map_err(|_| Fault::NotTransactionPack)
     }
 
     fn take(&mut self, length: usize) -> Result<&'a [u8], Fault> {
-        let bytes = self.record.get(self.n..self.n + length).ok_or(Fault::NotTransactionPack)?;
-        self.n += length;
+        let end = self.n.checked_add(length).ok_or(Fault::NotTransactionPack)?;
+        let bytes = self.record.get(self.n..end).ok_or(Fault::NotTransactionPack)?;
+        self.n = end;
         Ok(bytes)
     }
 
@@ -115,7 +118,7 @@ impl<'a> Reader<'a> {
 
     fn escrow(&mut self) -> Result<Option<Payment>, Fault> {
         let flag = *self.record.get(self.n).ok_or(Fault::NotTransactionPack)?;
-        self.n += 1;
+        self.n = self.n.saturating_add(1);
         match flag {
             0 => Ok(None),
             1 => {
@@ -138,7 +141,7 @@ impl<'a> Reader<'a> {
         let start = self.n;
         self.take(length)?;
         let (payments, set) =
-            currency::unpack_map_within(self.record, start, start + length, self.testnet)?;
+            currency::unpack_map_within(self.record, start, self.n, self.testnet)?;
         if set != CurrencySet::of(&Currency::ALL) {
             return Err(Fault::InvalidCurrencyAddress);
         }
