@@ -2,23 +2,16 @@
 //! section's parser and the validation that lists every problem.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use peerd_node::config::{load, Sources};
 
-fn dir() -> &'static tempfile::TempDir {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory"))
-}
-
 fuzz_target!(|data: &[u8]| {
-    let file = dir().path().join("peerd.toml");
+    let file = peerd_fuzz::temp_dir().join("peerd.toml");
     std::fs::write(&file, data).expect("the temporary file is writable");
     let sources = Sources {
         file: Some(file),
         env: false,
-        data_dir: Some(dir().path().join("data")),
+        data_dir: Some(peerd_fuzz::temp_dir().join("data")),
         chain: None,
     };
     match load(&sources) {

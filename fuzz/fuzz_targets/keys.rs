@@ -2,18 +2,11 @@
 //! hex text) and the libp2p identity file (protobuf).
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
 use peerd_transport_zmq::keys::{load_key, parse_key, KeyKind};
 
-fn dir() -> &'static tempfile::TempDir {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory"))
-}
-
 fuzz_target!(|data: &[u8]| {
-    let path = dir().path().join("key");
+    let path = peerd_fuzz::temp_dir().join("key");
     std::fs::write(&path, data).expect("the temporary file is writable");
     let path_text = path.to_str().expect("a UTF-8 temporary path");
     for kind in [KeyKind::Public, KeyKind::Private] {

@@ -1,6 +1,6 @@
 //! What the fuzz targets share: turning the fuzzer's bytes into frames, a clock, a store.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use peerd_api::{Clock, Store};
@@ -52,4 +52,10 @@ impl Clock for Late {
 /// A fresh in-memory store.
 pub fn memory_store() -> Arc<dyn Store> {
     Arc::new(peerd_store_memory::Store::new())
+}
+
+/// One temporary directory per fuzzing process, for targets that read files.
+pub fn temp_dir() -> &'static std::path::Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory")).path()
 }
