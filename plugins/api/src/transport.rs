@@ -115,6 +115,11 @@ pub enum TransportEvent {
         /// Why it failed, in full, for the log.
         reason: String,
     },
+    /// The transport's own discovery (Kademlia, mDNS) found a peer. The kernel does not dial
+    /// it here: it hands the peer to the peer layer (as [`crate::NodeEvent::PeerIntroduced`]),
+    /// whose rebalance may ask for it, and every dial then goes through the kernel's dialer
+    /// (its cap, timeout and backoff) like any other.
+    Discovered(DialTarget),
     /// A peer asked something.
     Inbound(InboundRequest),
     /// A gossip item arrived outside a request (gossipsub); no reply is expected.

@@ -46,8 +46,9 @@ pub struct Config {
     /// Gossip messages per second accepted from one peer (a burst of as many is allowed);
     /// a peer that keeps exceeding it is disconnected and banned for a while.
     pub gossip_rate: u32,
-    /// Dial peers found by Kademlia (or mDNS) while the node has fewer than 8 connections.
-    /// They are not upstreams: they carry gossip and the DHT.
+    /// Pass peers found by Kademlia (or mDNS) to the kernel's peer table, where the
+    /// rebalance may pick them as dynamic upstreams; the kernel's dialer dials them (cap,
+    /// timeout, backoff). The transport never dials a discovered peer itself.
     pub discover: bool,
     /// Discover peers on the local network with mDNS (needs the `mdns` feature).
     pub mdns: bool,

@@ -24,7 +24,9 @@
 //! - Only peers the kernel dialled are reported as `Connected`/`Disconnected` (the
 //!   configured bootstrap peers are the kernel's static upstreams,
 //!   [`Config::static_targets`]), and they are redialled after a loss (0.5 s, doubling up to
-//!   30 s). Requests to them run one at a time, the rest queued in order
+//!   30 s). A failed attempt the kernel started is reported as `DialFailed` and left to the
+//!   kernel's dialer to retry. Peers found by Kademlia or mDNS are reported as
+//!   `Discovered`, never dialled here. Requests to upstreams run one at a time, the rest queued in order
 //!   ([`Config::queue_limit`]); the timeout is [`Config::request_timeout_secs`].
 //! - Inbound requests are checked (CBOR, chain, size) before the kernel sees them; a dropped
 //!   reply slot is answered with [`UNANSWERED`].

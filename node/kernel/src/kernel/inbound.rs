@@ -13,8 +13,8 @@
 use std::sync::Arc;
 
 use peerd_api::{
-    InboundRequest, Item, Mode, Origin, PeerId, Registration, Request, Response, TransportCommand,
-    TransportEvent,
+    DialTarget, InboundRequest, Item, Mode, NodeEvent, Origin, PeerId, Registration, Request,
+    Response, TransportCommand, TransportEvent,
 };
 use tokio::sync::oneshot;
 
@@ -65,8 +65,25 @@ impl Shell<'_> {
             TransportEvent::DialFailed { target, failure, reason } => {
                 self.dial_failed(target, failure.as_str(), &reason).await;
             }
+            TransportEvent::Discovered(target) => self.discovered(target),
             TransportEvent::Listening(_) => {}
         }
+    }
+
+    /// A peer found by a transport's discovery goes to the peer layer, as a registration
+    /// reply's introduction does; its rebalance, not the transport, decides whether to dial.
+    fn discovered(&mut self, target: DialTarget) {
+        if self.target_banned(&target) {
+            return;
+        }
+        let peer = Registration {
+            chain: self.kernel.chain.name().to_owned(),
+            public_key: target.key,
+            listeners: target.listeners,
+            timestamp: self.kernel.clock.unix_now(),
+        };
+        let transport = target.transport;
+        let _ = self.links.node_events.send(NodeEvent::PeerIntroduced { transport, peer });
     }
 
     fn inbound(&mut self, inbound: InboundRequest) {

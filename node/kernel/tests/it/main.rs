@@ -9,6 +9,7 @@ mod bans;
 mod connector;
 mod custom_handler;
 mod dials;
+mod discovery;
 mod kernel;
 mod relay;
 mod voting;

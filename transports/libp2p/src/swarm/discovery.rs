@@ -2,14 +2,11 @@
 //! (ping failures close the connection).
 
 use libp2p::multiaddr::Protocol;
-use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{identify, kad, ping, Multiaddr, PeerId};
+use peerd_api::TransportEvent;
 
 use super::Node;
 use crate::behaviour::{identify_version, kad_protocol};
-
-/// Discovery dials peers it learns of while the node has fewer connected peers than this.
-const DISCOVERY_TARGET: usize = 8;
 
 /// True for addresses worth keeping for a peer: not unspecified.
 fn usable(addr: &Multiaddr) -> bool {
@@ -39,30 +36,24 @@ impl Node {
     }
 
     pub(crate) fn kad_event(&mut self, event: kad::Event) {
-        if let kad::Event::RoutingUpdated { peer, is_new_peer: true, .. } = event {
+        if let kad::Event::RoutingUpdated { peer, is_new_peer: true, addresses, .. } = event {
             tracing::debug!(%peer, "libp2p peer discovered");
-            self.discovered(peer, Vec::new());
+            self.discovered(peer, addresses.iter().cloned().collect());
         }
     }
 
-    /// Dials a discovered peer while the node has few connections. It is not an upstream
-    /// (no `Connected`): the connection serves gossip and the DHT.
+    /// Hands a discovered peer to the kernel ([`TransportEvent::Discovered`]). The transport
+    /// never dials it itself: the kernel's peer layer decides, and its dialer dials, under
+    /// the same cap, timeout and backoff as every other target. Dropped (and found again
+    /// later) when the kernel's event channel is full.
     fn discovered(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
-        let connected = self.swarm.connected_peers().count();
-        if !self.settings.discover
-            || connected >= DISCOVERY_TARGET
-            || peer == *self.swarm.local_peer_id()
-            || self.swarm.is_connected(&peer)
-        {
+        let addrs: Vec<Multiaddr> = addrs.into_iter().filter(usable).collect();
+        if !self.settings.discover || peer == *self.swarm.local_peer_id() || addrs.is_empty() {
             return;
         }
-        let opts = DialOpts::peer_id(peer)
-            .addresses(addrs)
-            .condition(PeerCondition::DisconnectedAndNotDialing)
-            .extend_addresses_through_behaviour()
-            .build();
-        if let Err(error) = self.swarm.dial(opts) {
-            tracing::debug!(%peer, %error, "discovered peer not dialled");
+        let event = TransportEvent::Discovered(crate::dial_target(&peer, &addrs));
+        if self.ctx.events.try_send(event).is_err() {
+            tracing::debug!(%peer, "discovered peer not passed on: the kernel is busy");
         }
     }
 

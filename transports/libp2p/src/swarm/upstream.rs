@@ -55,6 +55,10 @@ pub(crate) struct Upstream {
     in_flight: Option<InFlight>,
     backoff: Duration,
     redial_at: Option<Instant>,
+    /// The kernel's dialer started the attempt under way (a `Dial` not yet answered by
+    /// `Connected` or `DialFailed`). Only such attempts are reported: the transport's own
+    /// redials after a loss are its business, so the kernel's dial counts stay its own.
+    kernel_attempt: bool,
 }
 
 impl Upstream {
@@ -102,7 +106,9 @@ impl Node {
             in_flight: None,
             backoff: first,
             redial_at: None,
+            kernel_attempt: false,
         });
+        upstream.kernel_attempt = true;
         upstream.target = target.clone();
         upstream.addrs = addrs;
         upstream.backoff = first;
@@ -111,6 +117,7 @@ impl Node {
         }
         if self.swarm.is_connected(&peer) {
             upstream.up = true;
+            upstream.kernel_attempt = false;
             self.emit(TransportEvent::Connected { peer: api_peer(&peer), target }).await;
             self.pump(peer);
         } else {
@@ -132,21 +139,26 @@ impl Node {
         }
     }
 
-    /// A dial of an upstream failed: the kernel hears of it (its dialer frees the attempt's
-    /// slot), and the transport tries again after its own backoff.
+    /// A dial of an upstream failed. An attempt the kernel started is reported to it (its
+    /// dialer frees the slot and retries after its own backoff, so the transport does not
+    /// retry too); a failed redial after a loss is retried here after the transport's backoff.
     pub(crate) async fn outgoing_failed(
         &mut self,
         peer: PeerId,
         failure: DialFailure,
         reason: String,
     ) {
-        self.dial_failed(peer);
         if self.swarm.is_connected(&peer) {
             return;
         }
-        if let Some(target) = self.upstreams.get(&peer).map(|u| u.target.clone()) {
-            self.emit(TransportEvent::DialFailed { target, failure, reason }).await;
+        let Some(upstream) = self.upstreams.get_mut(&peer) else { return };
+        if !std::mem::take(&mut upstream.kernel_attempt) {
+            tracing::debug!(%peer, %reason, "libp2p redial failed; retrying after the backoff");
+            self.dial_failed(peer);
+            return;
         }
+        let target = upstream.target.clone();
+        self.emit(TransportEvent::DialFailed { target, failure, reason }).await;
     }
 
     /// A dial failed: try again after the backoff, doubling it up to the longest wait.
@@ -182,6 +194,7 @@ impl Node {
         let Some(upstream) = self.upstreams.get_mut(&peer) else { return };
         upstream.backoff = first;
         upstream.redial_at = None;
+        upstream.kernel_attempt = false;
         if !upstream.up {
             upstream.up = true;
             let target = upstream.target.clone();

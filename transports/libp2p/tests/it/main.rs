@@ -7,6 +7,7 @@ mod common;
 
 mod bad_input;
 mod compliance;
+mod discovery;
 mod exchange;
 mod gossip;
 mod kernel_sync;

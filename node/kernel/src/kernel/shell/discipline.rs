@@ -81,7 +81,7 @@ impl Shell<'_> {
 
     /// True if dialling `target` would reach a banned peer (a transport names a peer by
     /// the key it is dialled with).
-    pub(super) fn target_banned(&self, target: &DialTarget) -> bool {
+    pub(crate) fn target_banned(&self, target: &DialTarget) -> bool {
         self.is_banned(&PeerId::new(target.key.clone()))
     }
 
