@@ -6,7 +6,8 @@
 //! - **Listener**: CURVE server ROUTER sockets (one per address family; `*` is the
 //!   dual-stack `::`) with bitmarkd's options (§1.4: `MAXMSGSIZE` 5,000,000, keepalive,
 //!   `LINGER` 100 ms, `IMMEDIATE`, routing id = public key). Any client key is accepted, as
-//!   bitmarkd's ZAP with `CURVE_ALLOW_ANY` does (no ZAP handler runs, so libzmq admits all).
+//!   bitmarkd's ZAP with `CURVE_ALLOW_ANY` does; our ZAP handler (`zap.rs`) records each client's
+//!   key, so inbound requests name their sender.
 //!   REQ clients (with or without `REQ_CORRELATE`/`REQ_RELAXED`) see REP semantics: the
 //!   envelope is echoed. Unlike bitmarkd's REP, requests from different clients are
 //!   answered independently, so one slow answer never holds up the others. Frames are
@@ -85,6 +86,7 @@ mod socket_thread;
 mod transport;
 mod upstream;
 pub mod wire;
+mod zap;
 
 pub mod bench;
 

@@ -75,8 +75,8 @@ fn common(socket: &zmq::Socket) -> zmq::Result<()> {
 }
 
 /// A CURVE server socket as bitmarkd's `NewServerSocket` makes it: any client key is
-/// accepted (no ZAP handler runs in this context, so libzmq admits every key — bitmarkd's
-/// `CURVE_ALLOW_ANY`), routing id = public key, `IPV6` as given.
+/// accepted by the transport's ZAP handler (`zap.rs`, bitmarkd's `CURVE_ALLOW_ANY`), which
+/// also records the key; routing id = public key, `IPV6` as given.
 pub fn server(
     ctx: &zmq::Context,
     kind: zmq::SocketType,

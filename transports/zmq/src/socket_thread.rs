@@ -35,6 +35,8 @@ pub(crate) struct Io {
     pub(crate) limits: Limits,
     pub(crate) prefer_ipv6: bool,
     pub(crate) heartbeat: Duration,
+    /// The ZAP handler's socket (`zap.rs`): every CURVE handshake is admitted through it.
+    pub(crate) zap: zmq::Socket,
     pub(crate) routers: Vec<zmq::Socket>,
     /// One monitor per listener that counts its inbound connections.
     pub(crate) listener_monitors: Vec<zmq::Socket>,
@@ -59,6 +61,7 @@ pub(crate) struct Io {
 /// Which sockets a poll found ready.
 struct Ready {
     wake: bool,
+    zap: bool,
     routers: Vec<usize>,
     listener_monitors: Vec<usize>,
     /// Upstreams with a readable socket (`.1`) and/or monitor (`.2`).
@@ -72,7 +75,6 @@ impl Io {
         for addr in listening {
             self.emit(TransportEvent::Listening(addr));
         }
-        self.monitor_listeners();
         for target in peers {
             self.dial(target);
         }
@@ -91,6 +93,9 @@ impl Io {
                 let mut sink = [0u8; 64];
                 while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
                 self.waker.clear();
+            }
+            if ready.zap {
+                self.read_zap();
             }
             self.take_inbox();
             for (socket, envelope, frames) in self.answers.take(Instant::now()) {
@@ -126,7 +131,10 @@ impl Io {
             timeout = timeout.min(BACKLOG_POLL);
         }
         let listen = self.may_read();
-        let mut items = vec![zmq::PollItem::from_fd(self.wake.as_raw_fd(), zmq::POLLIN)];
+        let mut items = vec![
+            zmq::PollItem::from_fd(self.wake.as_raw_fd(), zmq::POLLIN),
+            self.zap.as_poll_item(zmq::POLLIN),
+        ];
         if listen {
             items.extend(self.routers.iter().map(|r| r.as_poll_item(zmq::POLLIN)));
         }
@@ -147,15 +155,16 @@ impl Io {
         let routers = if listen { self.routers.len() } else { 0 };
         let ready = Ready {
             wake: items[0].is_readable(),
-            routers: (0..routers).filter(|i| items[1 + i].is_readable()).collect(),
+            zap: items[1].is_readable(),
+            routers: (0..routers).filter(|i| items[2 + i].is_readable()).collect(),
             listener_monitors: (0..monitors)
-                .filter(|i| items[1 + routers + i].is_readable())
+                .filter(|i| items[2 + routers + i].is_readable())
                 .collect(),
             upstreams: order
                 .into_iter()
                 .enumerate()
                 .map(|(i, peer)| {
-                    let at = 1 + routers + monitors + 2 * i;
+                    let at = 2 + routers + monitors + 2 * i;
                     (peer, items[at].is_readable(), items[at + 1].is_readable())
                 })
                 .filter(|(_, a, b)| *a || *b)

@@ -132,6 +132,8 @@ impl Transport for ZmqTransport {
     fn start(self: Box<Self>, ctx: TransportContext) -> Result<TransportHandle, TransportError> {
         let this = *self;
         let zctx = zmq::Context::new();
+        // Bound before any listener, so that no handshake happens without it.
+        let zap = crate::zap::bind(&zctx).map_err(|e| TransportError::io("zmq ZAP handler", e))?;
         let (routers, bound) = bind_all(&zctx, zmq::ROUTER, &this.keys, "listen", &this.listen)?;
         let (publishers, published) =
             bind_all(&zctx, zmq::PUB, &this.keys, "broadcaster", &this.publish)?;
@@ -154,7 +156,7 @@ impl Transport for ZmqTransport {
         let (inbox_tx, inbox) = mpsc::channel(CHANNEL_CAPACITY);
         let (commands, command_rx) = mpsc::channel(CHANNEL_CAPACITY);
         let stop = ctx.shutdown.child_token();
-        let io = Io {
+        let mut io = Io {
             ctx: zctx,
             chain: ctx.chain.clone(),
             keys: this.keys.clone(),
@@ -166,6 +168,7 @@ impl Transport for ZmqTransport {
             },
             prefer_ipv6: this.prefer_ipv6,
             heartbeat: this.heartbeat,
+            zap,
             routers,
             listener_monitors: Vec::new(),
             publishers,
@@ -181,6 +184,8 @@ impl Transport for ZmqTransport {
             monitor_seq: 0,
             server: None,
         };
+        // Before the handle is returned, so no connection is accepted uncounted.
+        io.monitor_listeners();
         let (done_tx, done) = tokio::sync::oneshot::channel::<()>();
         let (addrs, peers) = (listen_addrs.clone(), this.peers.clone());
         std::thread::Builder::new()

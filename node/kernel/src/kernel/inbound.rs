@@ -23,6 +23,9 @@ use super::serve;
 use super::shell::Shell;
 use crate::connector::Event;
 
+/// The answer to an `R` whose key is not its connection's (bitmarkd's text for a bad key).
+const REGISTRATION_KEY_MISMATCH: &str = "invalid public key";
+
 /// How an inbound request is answered.
 enum RequestKind {
     /// From the chain's in-memory tip: on the kernel's thread.
@@ -96,6 +99,18 @@ impl Shell<'_> {
         let index = self.transports.iter().position(|t| t.name == transport).unwrap_or(0);
         match request {
             Request::Gossip(item) => self.gossip(transport, peer, item, Some(reply)),
+            // A documented departure from bitmarkd, which cannot check it: an `R` must name
+            // the key its connection proved (ZeroMQ's CURVE key from ZAP, the libp2p peer
+            // id), so nobody can announce listeners under another node's key.
+            Request::Register(them)
+                if them.chain == self.kernel.chain.name()
+                    && peer.as_ref().is_some_and(|p| p.as_bytes() != them.public_key.as_ref()) =>
+            {
+                let refusal = Response::Error(REGISTRATION_KEY_MISMATCH.into());
+                served("R", &refusal);
+                tracing::debug!(?peer, key = ?them.public_key, "registration under another key refused");
+                let _ = reply.send(refusal);
+            }
             Request::Register(them) if them.chain == self.kernel.chain.name() => {
                 served("R", &Response::Ack);
                 let me = self.registration(index);

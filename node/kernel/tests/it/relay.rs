@@ -88,6 +88,11 @@ impl Bridge {
     }
 
     async fn register(&self, transport: &str) -> Response {
+        self.register_from(transport, None).await
+    }
+
+    /// A registration for key `them` from the connection of `peer`, if the transport knows it.
+    async fn register_from(&self, transport: &str, peer: Option<PeerId>) -> Response {
         let (reply, answer) = oneshot::channel();
         let them = Registration {
             chain: "toy".into(),
@@ -96,7 +101,7 @@ impl Bridge {
             timestamp: 1,
         };
         let request = Request::Register(them);
-        let inbound = InboundRequest { transport: transport.into(), peer: None, request, reply };
+        let inbound = InboundRequest { transport: transport.into(), peer, request, reply };
         self.events.send(TransportEvent::Inbound(inbound)).await.unwrap();
         answer.await.unwrap()
     }
@@ -205,6 +210,19 @@ async fn registrations_are_answered_with_the_identity_of_their_transport() {
         assert_eq!(me.public_key, Bytes::from(format!("{name}-key")));
         assert_eq!(me.listeners, Bytes::from(format!("{name}-listeners")));
     }
+}
+
+/// An `R` naming a key other than the one its connection proved (the CURVE key from ZAP,
+/// the libp2p peer id) is refused with bitmarkd's `invalid public key`; one naming its own
+/// key, or from a transport that cannot tell, is answered.
+#[tokio::test(start_paused = true)]
+async fn a_registration_must_name_the_key_it_came_from() {
+    let node = bridge(0);
+    let liar = Some(PeerId::new(Bytes::from_static(b"someone-else")));
+    assert_eq!(node.register_from("a", liar).await, Response::Error("invalid public key".into()));
+    let honest = Some(PeerId::new(Bytes::from_static(b"them")));
+    assert!(matches!(node.register_from("a", honest).await, Response::Register(_)));
+    assert!(matches!(node.register_from("a", None).await, Response::Register(_)));
 }
 
 #[tokio::test(start_paused = true)]

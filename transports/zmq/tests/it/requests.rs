@@ -50,7 +50,12 @@ async fn registration_and_gossip_are_answered() {
     blocking(move || {
         let c = RawClient::curve(addr, &key);
         let ts = 1_750_000_000u64.to_be_bytes();
-        let reply = c.ask(&[b"dev", b"R", b"dev", &[7; 32], &[], &ts]);
+        // Under another key than the connection's CURVE key: refused (a departure from
+        // bitmarkd, which cannot check it; docs/protocol.md).
+        let foreign = c.ask(&[b"dev", b"R", b"dev", &[7; 32], &[], &ts]);
+        assert_eq!(text(&foreign), ["E", "invalid public key"]);
+        let own = c.public.unwrap();
+        let reply = c.ask(&[b"dev", b"R", b"dev", &own, &[], &ts]);
         assert_eq!(reply.len(), 5, "R is answered with 5 frames: {:?}", text(&reply));
         assert_eq!(&reply[..4], [b"R".to_vec(), b"dev".to_vec(), key.to_vec(), listeners.to_vec()]);
         assert_eq!(reply[4].len(), 8, "BE64 timestamp");
@@ -123,4 +128,30 @@ async fn inbound_connections_and_bytes_are_counted() {
     peerd_testkit::wait::wait_until("one left", limit, || inbound.get() == 1).await;
     drop(second);
     peerd_testkit::wait::wait_until("none left", limit, || inbound.get() == 0).await;
+}
+
+/// One multipart message whose frames pass the 5 MB total is refused whole: it is read and
+/// dropped frame by frame (never answered), and the listener goes on serving, the sender's
+/// next request included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_multipart_message_over_the_total_is_dropped_whole() {
+    let served = serve(dev_chain(3));
+    let (addr, key) = (served.addr, served.keys.public);
+    let meters = served.metrics.transport("zmq");
+    let frame = vec![7u8; 1_000_000];
+    let bomb: Vec<&[u8]> =
+        [&b"dev"[..], b"block"].into_iter().chain(std::iter::repeat_n(&frame[..], 12)).collect();
+    let bomb: Vec<Vec<u8>> = bomb.into_iter().map(<[u8]>::to_vec).collect();
+    let (after, other) = blocking(move || {
+        let c = RawClient::curve(addr, &key);
+        c.socket.send_multipart(&bomb, 0).unwrap();
+        // REQ_RELAXED lets the client ask again; the answer it gets is the `N`'s.
+        let after = c.ask(&[b"dev", b"N"]);
+        let other = RawClient::curve(addr, &key).ask(&[b"dev", b"N"]);
+        (after, other)
+    })
+    .await;
+    assert_eq!(after, [b"N".to_vec(), 3u64.to_be_bytes().to_vec()]);
+    assert_eq!(other, [b"N".to_vec(), 3u64.to_be_bytes().to_vec()]);
+    assert!(meters.bytes_in.get() >= 12_000_000, "the bomb was read: {}", meters.bytes_in.get());
 }

@@ -1,7 +1,7 @@
 //! The kernel's read-only answers on the transport's own threads: once a `Server` is
 //! handed over, `N` is answered on the socket thread and `B` on a serving thread, with no
 //! event reaching the kernel; `R` still goes to the kernel. A slow store read does not hold
-//! up `N` for another client.
+//! up `N` for another client. A request the kernel gets names the CURVE key that sent it.
 
 #![allow(clippy::unwrap_used)]
 
@@ -86,10 +86,11 @@ async fn reads_are_served_without_the_kernel() {
     while let Ok(event) = events.try_recv() {
         assert!(matches!(event, TransportEvent::Listening(_)), "unexpected {event:?}");
     }
+    let client = RawClient::curve(addr, &key);
+    let client_key = client.public.unwrap();
     let register = tokio::task::spawn_blocking(move || {
-        let client = RawClient::curve(addr, &key);
         let ts = 1u64.to_be_bytes();
-        client.ask(&[b"dev", b"R", b"dev", &[7; 32], b"", &ts])
+        client.ask(&[b"dev", b"R", b"dev", &client_key, b"", &ts])
     });
     let inbound = loop {
         match events.recv().await.unwrap() {
@@ -98,6 +99,9 @@ async fn reads_are_served_without_the_kernel() {
         }
     };
     assert!(matches!(inbound.request, Request::Register(_)));
+    // ZAP told the listener which CURVE key sent it.
+    let sender = inbound.peer.clone().expect("the requester's identity");
+    assert_eq!(sender.as_bytes(), client_key.as_slice());
     inbound.reply.send(Response::Error("kernel answered".into())).unwrap();
     assert_eq!(text(&register.await.unwrap()), ["E", "kernel answered"]);
     shutdown.cancel();

@@ -102,6 +102,8 @@ pub fn serve(chain: Arc<dyn Chain>) -> Served {
 pub struct RawClient {
     pub socket: zmq::Socket,
     pub monitor: zmq::Socket,
+    /// The client's CURVE public key (none for NULL).
+    pub public: Option<[u8; 32]>,
     _ctx: zmq::Context,
 }
 
@@ -119,8 +121,10 @@ impl RawClient {
     fn open(addr: SocketAddr, server_key: Option<&[u8; 32]>) -> Self {
         let ctx = zmq::Context::new();
         let socket = ctx.socket(zmq::REQ).unwrap();
+        let mut public = None;
         if let Some(server_key) = server_key {
             let mine = zmq::CurveKeyPair::new().unwrap();
+            public = Some(mine.public_key);
             socket.set_curve_publickey(&mine.public_key).unwrap();
             socket.set_curve_secretkey(&mine.secret_key).unwrap();
             socket.set_curve_serverkey(server_key).unwrap();
@@ -136,7 +140,7 @@ impl RawClient {
         monitor.set_rcvtimeo(GUARD_MS).unwrap();
         monitor.connect("inproc://raw-client-monitor").unwrap();
         socket.connect(&format!("tcp://{addr}")).unwrap();
-        Self { socket, monitor, _ctx: ctx }
+        Self { socket, monitor, public, _ctx: ctx }
     }
 
     /// Sends `frames` and returns the reply's frames.
