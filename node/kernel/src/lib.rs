@@ -31,6 +31,7 @@
 //! # }
 //! ```
 
+pub mod clients;
 pub mod connector;
 mod error;
 mod kernel;
