@@ -246,7 +246,8 @@ impl Kernel {
                         .with_mode(self.mode.clone())
                         .with_clock(self.clock.clone())
                         .with_identities(identities(transports))
-                        .with_shutdown(stop.clone());
+                        .with_shutdown(stop.clone())
+                        .with_metrics(self.metrics.registry().clone());
                 dispatch::Dispatch::start(&registry, &ctx, &relay_tx, &node_events, &self.metrics)
             }
             None => dispatch::Dispatch::default(),

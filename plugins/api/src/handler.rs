@@ -192,6 +192,10 @@ pub struct HandlerContext {
     pub identities: Arc<[LocalIdentity]>,
     /// Cancelled at shutdown; background tasks must return promptly.
     pub shutdown: CancellationToken,
+    /// The node's metrics registry, encoded on `/metrics`: a handler registers its own
+    /// metrics once, at the start of [`Handler::run`], and counts into them lock-free.
+    /// Names should start with `peerd_` and the plugin's name.
+    pub metrics: crate::MetricsRegistry,
 }
 
 impl HandlerContext {
@@ -206,6 +210,7 @@ impl HandlerContext {
             node,
             identities: Arc::from(Vec::new()),
             shutdown: CancellationToken::new(),
+            metrics: crate::MetricsRegistry::new(),
         }
     }
 
@@ -230,6 +235,12 @@ impl HandlerContext {
     /// The token cancelled at shutdown.
     pub fn with_shutdown(mut self, shutdown: CancellationToken) -> Self {
         self.shutdown = shutdown;
+        self
+    }
+
+    /// The node's metrics registry (a fresh, unshared one by default).
+    pub fn with_metrics(mut self, metrics: crate::MetricsRegistry) -> Self {
+        self.metrics = metrics;
         self
     }
 }
@@ -290,7 +301,9 @@ pub trait Handler: Send + Sync + 'static {
     }
 
     /// Background work (timers, expiry, announcements) until `ctx.shutdown` is cancelled.
-    /// The default has none.
+    /// Called once per node at start (items may arrive before it runs), so this is where a
+    /// handler registers its metrics on `ctx.metrics`, as meters it already owns and counts
+    /// into from [`Handler::handle`]. The default has none.
     async fn run(&self, _ctx: HandlerContext) -> Result<(), HandlerError> {
         Ok(())
     }

@@ -184,7 +184,7 @@ pub use message::{
     Item, ItemKind, ItemKindError, NodeInfo, Registration, Request, Response, MAX_KIND_LEN,
     MAX_MESSAGE_BYTES,
 };
-pub use metrics::{MetricsRegistry, TransportMeters};
+pub use metrics::{prometheus_client, MetricsRegistry, TransportMeters};
 pub use mode::{Clock, Mode, ModeCell, SystemClock, TokioClock};
 pub use peer::{Addr, DialTarget, Direction, PeerId};
 /// bitmarkd's `invalid chain` text ([`peerd_wire::quote`]), which every transport sends.

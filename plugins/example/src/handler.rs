@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use peerd_api::prometheus_client::metrics::counter::Counter;
+use peerd_api::prometheus_client::metrics::family::Family;
 use peerd_api::{Handler, HandlerContext, HandlerError, Item, ItemKind, Origin, Outcome};
 use tracing::{debug, info, warn};
 
@@ -21,12 +23,19 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 #[derive(Clone, Debug)]
 pub struct NoteHandler {
     config: Config,
+    /// `note` items by result (`stored`, `known`, `refused`), registered on the node's
+    /// registry in [`Handler::run`] as `peerd_notes_items_total`.
+    items: Family<Vec<(&'static str, &'static str)>, Counter>,
 }
 
 impl NoteHandler {
     /// A handler with these (already checked) options.
     pub fn new(config: Config) -> Self {
-        Self { config }
+        Self { config, items: Family::default() }
+    }
+
+    fn count(&self, result: &'static str) {
+        self.items.get_or_create(&vec![("result", result)]).inc();
     }
 
     /// The handler's options.
@@ -59,6 +68,16 @@ impl NoteHandler {
     }
 
     fn note(&self, ctx: &HandlerContext, item: &Item) -> Result<Outcome, HandlerError> {
+        let outcome = self.store_note(ctx, item);
+        self.count(match &outcome {
+            Ok(Outcome::Relay) => "stored",
+            Ok(_) => "known",
+            Err(_) => "refused",
+        });
+        outcome
+    }
+
+    fn store_note(&self, ctx: &HandlerContext, item: &Item) -> Result<Outcome, HandlerError> {
         let note = Note::decode(&item.params, self.config.max_text_bytes)?;
         self.check(&note, ctx.clock.unix_now())?;
         match book::insert(ctx.store.as_ref(), &note, self.config.max_notes_per_author)?? {
@@ -109,6 +128,11 @@ impl Handler for NoteHandler {
     }
 
     async fn run(&self, ctx: HandlerContext) -> Result<(), HandlerError> {
+        ctx.metrics.register(
+            "peerd_notes_items",
+            "note items received, by result (stored, known, refused)",
+            self.items.clone(),
+        );
         let mut timer = tokio::time::interval(SWEEP_INTERVAL);
         // After a stall one sweep catches up; no burst of back-to-back sweeps.
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -22,7 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 const T0: u64 = 1_700_000_000;
 
-fn start(net: &MemoryNet, name: &str, statics: &[&str]) {
+/// Starts node `name`; returns the node's metrics registry.
+fn start(net: &MemoryNet, name: &str, statics: &[&str]) -> peerd_api::MetricsRegistry {
     let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
     let shutdown = CancellationToken::new();
     let ctx = TransportContext {
@@ -38,7 +39,10 @@ fn start(net: &MemoryNet, name: &str, statics: &[&str]) {
     let store = Arc::new(peerd_store_memory::Store::new());
     // Standalone (no sync needed): Normal mode from the start.
     let sync = SyncConfig { min_upstreams: 0, ..SyncConfig::default() };
+    let metrics = Arc::new(peerd_kernel::status::Metrics::default());
+    let registry_of_node = metrics.registry().clone();
     let kernel = Kernel::new(Arc::new(ToyChain::new()), sync)
+        .with_metrics(metrics)
         .with_mode(ModeCell::new(Mode::Stopped))
         .with_clock(Arc::new(TokioClock::starting_at(T0)))
         .with_statics(statics.iter().map(|s| MemoryNet::target(s)).collect())
@@ -46,6 +50,7 @@ fn start(net: &MemoryNet, name: &str, statics: &[&str]) {
     tokio::spawn(async move {
         kernel.run(&[handle], &mut events, &shutdown).await.unwrap();
     });
+    registry_of_node
 }
 
 /// A bare client on the memory network.
@@ -101,7 +106,7 @@ async fn query(client: &mut Client, node: &str, author: [u8; 32]) -> usize {
 #[tokio::test(start_paused = true)]
 async fn a_user_plugin_stores_relays_and_answers_queries() {
     let net = MemoryNet::new(5);
-    start(&net, "a", &["b"]);
+    let metrics_of_a = start(&net, "a", &["b"]);
     start(&net, "b", &["c"]);
     start(&net, "c", &[]);
     tokio::time::sleep(Duration::from_secs(2)).await; // upstreams register
@@ -127,5 +132,15 @@ async fn a_user_plugin_stores_relays_and_answers_queries() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     for node in ["a", "b", "c"] {
         assert_eq!(query(&mut client, node, author).await, 1, "{node} kept only the real note");
+    }
+
+    // The plugin counts on the node's own registry, the one `/metrics` encodes.
+    let mut text = String::new();
+    metrics_of_a.encode(&mut text).unwrap();
+    for line in [
+        "peerd_notes_items_total{result=\"stored\"} 1",
+        "peerd_notes_items_total{result=\"refused\"} 1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in a's metrics:\n{text}");
     }
 }

@@ -154,3 +154,25 @@ async fn the_background_task_stops_at_shutdown_without_a_tick() {
     let stopped = tokio::time::timeout(SWEEP_INTERVAL * 3, handler.run(ctx)).await;
     assert!(matches!(stopped, Ok(Ok(()))), "{stopped:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_handler_counts_notes_on_the_nodes_metrics_registry() {
+    let handler = NoteHandler::new(Config::default());
+    let registry = peerd_api::MetricsRegistry::new();
+    let ctx = context(Arc::new(TokioClock::starting_at(START))).with_metrics(registry.clone());
+    // `run` registers the metrics first; with shutdown already cancelled it then returns.
+    ctx.shutdown.cancel();
+    handler.run(ctx.clone()).await.unwrap();
+    let note = signed_note(&author(1), START, "counted");
+    assert_eq!(handle(&handler, &ctx, &note).await.unwrap(), Outcome::Relay);
+    assert_eq!(handle(&handler, &ctx, &note).await.unwrap(), Outcome::Accepted);
+    let future = signed_note(&author(1), START + 86_400, "from tomorrow");
+    assert!(handle(&handler, &ctx, &future).await.is_err());
+
+    let mut text = String::new();
+    registry.encode(&mut text).unwrap();
+    for result in ["stored", "known", "refused"] {
+        let line = format!("peerd_notes_items_total{{result=\"{result}\"}} 1");
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+}
