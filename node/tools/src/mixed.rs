@@ -240,6 +240,8 @@ impl Started {
                 .map_err(|e| TransportError::io("parsing a listen address", e))?;
             let libp2p = Libp2pTransport::new(Keypair::generate_ed25519())
                 .listen(vec![addr])
+                // Every node of the network is on this host.
+                .inbound_limits(96, 96)
                 .discover(false)
                 .redial(Duration::from_millis(100), Duration::from_secs(1));
             transports.push(Box::new(libp2p));

@@ -56,6 +56,15 @@ pub enum TransportCommand {
     Broadcast(Item),
     /// Close an outgoing connection.
     Disconnect(PeerId),
+    /// Refuse `peer` for `duration`: new connections from it, and requests on connections it
+    /// already has. The kernel sends it to every transport when it bans a peer, and for the
+    /// bans it restores at start. A transport that cannot tell who is asking ignores it.
+    Ban {
+        /// The banned peer, as the transport names it.
+        peer: PeerId,
+        /// How long from now.
+        duration: std::time::Duration,
+    },
     /// The kernel's read-only answers to `I N H B`, sent once at start. A transport may use
     /// them to answer those requests on its own threads, without a round trip through the
     /// kernel's loop; one that ignores this command sends them to the kernel as events.

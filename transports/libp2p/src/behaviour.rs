@@ -80,6 +80,7 @@ type Mdns = libp2p::swarm::dummy::Behaviour;
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
     pub(crate) limits: connection_limits::Behaviour,
+    pub(crate) per_ip: crate::ip_limit::PerIpLimit,
     pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub(crate) sync: request_response::Behaviour<SyncCodec>,
     pub(crate) gossip: gossipsub::Behaviour,
@@ -108,8 +109,14 @@ impl Behaviour {
         let local = key.public().to_peer_id();
         let limits = connection_limits::ConnectionLimits::default()
             .with_max_established(Some(settings.max_connections))
+            .with_max_established_incoming(Some(settings.max_inbound))
             .with_max_established_per_peer(Some(settings.max_connections_per_peer))
-            .with_max_pending_incoming(Some(settings.max_connections));
+            .with_max_pending_incoming(Some(settings.max_inbound));
+        let mut limits = connection_limits::Behaviour::new(limits);
+        // The operator chose the bootstrap peers: never refused for lack of room.
+        for (peer, _) in &settings.bootstrap {
+            limits.bypass_peer_id(peer);
+        }
         let sync = request_response::Behaviour::with_codec(
             SyncCodec { meters },
             [
@@ -143,7 +150,8 @@ impl Behaviour {
         );
         kad.set_mode(Some(kad::Mode::Server));
         Ok(Self {
-            limits: connection_limits::Behaviour::new(limits),
+            limits,
+            per_ip: crate::ip_limit::PerIpLimit::new(settings.max_inbound_per_ip),
             blocked: Default::default(),
             sync,
             gossip,

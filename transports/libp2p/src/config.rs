@@ -37,6 +37,12 @@ pub struct Config {
     pub identity: Option<String>,
     /// Most established connections, inbound and outbound together.
     pub max_connections: u32,
+    /// Most established connections that peers dialled (inbound). Kept below
+    /// `max_connections`, so inbound peers can never take the slots our upstreams need.
+    pub max_inbound: u32,
+    /// Most established inbound connections from one IP address (peer ids are free to
+    /// make, addresses are not). Raise it for testnets with many nodes on one host.
+    pub max_inbound_per_ip: u32,
     /// Most established connections to one peer.
     pub max_connections_per_peer: u32,
     /// Seconds a request waits for its reply.
@@ -64,6 +70,8 @@ impl Default for Config {
             bootstrap: Vec::new(),
             identity: None,
             max_connections: 128,
+            max_inbound: 96,
+            max_inbound_per_ip: 8,
             max_connections_per_peer: 2,
             request_timeout_secs: 60,
             queue_limit: 256,
@@ -144,6 +152,15 @@ impl Config {
         };
         positive("max_connections", u64::from(self.max_connections))?;
         positive("max_connections_per_peer", u64::from(self.max_connections_per_peer))?;
+        positive("max_inbound", u64::from(self.max_inbound))?;
+        positive("max_inbound_per_ip", u64::from(self.max_inbound_per_ip))?;
+        if self.max_inbound >= self.max_connections {
+            return Err(invalid(format!(
+                "max_inbound ({}) must be below max_connections ({}): the difference is kept \
+                 for the connections this node dials",
+                self.max_inbound, self.max_connections
+            )));
+        }
         positive("request_timeout_secs", self.request_timeout_secs)?;
         positive("queue_limit", self.queue_limit as u64)?;
         positive("gossip_rate", u64::from(self.gossip_rate))?;
@@ -158,6 +175,8 @@ impl Config {
             quic: self.quic,
             bootstrap,
             max_connections: self.max_connections,
+            max_inbound: self.max_inbound,
+            max_inbound_per_ip: self.max_inbound_per_ip,
             max_connections_per_peer: self.max_connections_per_peer,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             queue_limit: self.queue_limit,

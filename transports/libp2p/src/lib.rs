@@ -45,6 +45,7 @@ pub mod addrs;
 mod behaviour;
 mod codec;
 mod config;
+mod ip_limit;
 pub mod keys;
 mod settings;
 mod swarm;

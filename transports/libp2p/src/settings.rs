@@ -29,6 +29,9 @@ pub(crate) struct Settings {
     pub(crate) quic: bool,
     pub(crate) bootstrap: Vec<(PeerId, Multiaddr)>,
     pub(crate) max_connections: u32,
+    /// Below `max_connections`; the rest is for outbound connections.
+    pub(crate) max_inbound: u32,
+    pub(crate) max_inbound_per_ip: u32,
     pub(crate) max_connections_per_peer: u32,
     pub(crate) request_timeout: Duration,
     pub(crate) queue_limit: usize,
@@ -50,6 +53,8 @@ impl Default for Settings {
             quic: false,
             bootstrap: Vec::new(),
             max_connections: 128,
+            max_inbound: 96,
+            max_inbound_per_ip: 8,
             max_connections_per_peer: 2,
             request_timeout: Duration::from_secs(60),
             queue_limit: 256,

@@ -150,6 +150,7 @@ impl Node {
             TransportCommand::Disconnect(peer) => self.disconnect(&peer),
             // Requests go to the kernel as events (the swarm task would only add a hop).
             TransportCommand::Serve(_) => {}
+            TransportCommand::Ban { peer, duration } => self.kernel_ban(&peer, duration),
         }
     }
 

@@ -72,10 +72,21 @@ impl Libp2pTransport {
         self
     }
 
-    /// Whether peers found by Kademlia or mDNS are dialled (true unless set); tests that
-    /// need an exact topology turn it off.
+    /// Whether peers found by Kademlia or mDNS are passed to the kernel as dial candidates
+    /// (true unless set); tests that need an exact topology turn it off.
     pub fn discover(mut self, discover: bool) -> Self {
         self.settings.discover = discover;
+        self
+    }
+
+    /// Most established inbound connections, in all and from one IP address (96 and 8
+    /// unless set). The total grows if needed to keep 32 slots for outbound connections.
+    /// Tools that run many nodes on one host raise `per_ip`.
+    pub fn inbound_limits(mut self, inbound: u32, per_ip: u32) -> Self {
+        self.settings.max_inbound = inbound.max(1);
+        self.settings.max_inbound_per_ip = per_ip.max(1);
+        let total = self.settings.max_inbound.saturating_add(32);
+        self.settings.max_connections = self.settings.max_connections.max(total);
         self
     }
 

@@ -229,7 +229,8 @@ impl Node {
                 tracing::debug!(kind = %item.kind, "memory transport gossips per peer; broadcast ignored");
             }
             // Requests go to the kernel as events: simulations keep one ordered path.
-            TransportCommand::Serve(_) => {}
+            // Tests ban through the kernel; a memory peer's requests are the kernel's to refuse.
+            TransportCommand::Serve(_) | TransportCommand::Ban { .. } => {}
             TransportCommand::Disconnect(peer) => {
                 if let Some(link) = self.connections.remove(&peer) {
                     link.cancel.cancel();

@@ -66,6 +66,11 @@ pub(crate) enum ToThread {
     Publish(Item),
     Request(Outgoing),
     Serve(std::sync::Arc<dyn peerd_api::Server>),
+    /// Refuse this CURVE key until then (`zap::Bans`).
+    Ban {
+        peer: PeerId,
+        until: std::time::Instant,
+    },
 }
 
 fn fail(message: ToThread, error: TransportError) {
@@ -104,6 +109,9 @@ pub(crate) async fn run(
             TransportCommand::Disconnect(peer) => ToThread::Disconnect(peer),
             TransportCommand::Broadcast(item) => ToThread::Publish(item),
             TransportCommand::Serve(server) => ToThread::Serve(server),
+            TransportCommand::Ban { peer, duration } => {
+                ToThread::Ban { peer, until: std::time::Instant::now() + duration }
+            }
         };
         let permit = tokio::select! {
             biased;

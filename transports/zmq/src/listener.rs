@@ -7,6 +7,8 @@
 //! delimiter, is echoed in front of the reply. A message without a delimiter is dropped,
 //! as libzmq's REP drops it.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use peerd_api::{InboundRequest, PeerId, Request, Response, TransportEvent, MAX_MESSAGE_BYTES};
 
@@ -52,10 +54,11 @@ impl Io {
     pub(crate) fn read_zap(&mut self) {
         while let Ok(request) = self.zap.recv_multipart(zmq::DONTWAIT) {
             // REP must answer every request before it may read the next.
-            let reply = crate::zap::answer(&request).unwrap_or_else(|| {
-                tracing::warn!(frames = request.len(), "unreadable ZAP request refused");
-                crate::zap::refusal()
-            });
+            let reply = crate::zap::answer(&request, &mut self.bans, Instant::now())
+                .unwrap_or_else(|| {
+                    tracing::warn!(frames = request.len(), "unreadable ZAP request refused");
+                    crate::zap::refusal()
+                });
             if let Err(e) = self.zap.send_multipart(reply, 0) {
                 tracing::warn!(error = %e, "ZAP reply not sent");
             }
@@ -89,6 +92,13 @@ impl Io {
                     "oversized zmq request dropped"
                 );
                 continue;
+            }
+            if let Some(client) = &message.client {
+                if self.bans.is_banned(client.as_bytes(), Instant::now()) {
+                    // Connected before its ban: unanswered, as a closed connection would be.
+                    tracing::debug!(%client, "request from a banned zmq client dropped");
+                    continue;
+                }
             }
             self.on_request(index, message);
         }

@@ -37,6 +37,8 @@ pub(crate) struct Io {
     pub(crate) heartbeat: Duration,
     /// The ZAP handler's socket (`zap.rs`): every CURVE handshake is admitted through it.
     pub(crate) zap: zmq::Socket,
+    /// Keys the kernel banned: refused by ZAP, their requests dropped.
+    pub(crate) bans: crate::zap::Bans,
     pub(crate) routers: Vec<zmq::Socket>,
     /// One monitor per listener that counts its inbound connections.
     pub(crate) listener_monitors: Vec<zmq::Socket>,
@@ -191,6 +193,7 @@ impl Io {
                     }
                 }
                 ToThread::Publish(item) => self.publish(&item),
+                ToThread::Ban { peer, until } => self.bans.ban(peer.as_bytes(), until),
                 ToThread::Serve(server) => match crate::serve::Pool::start() {
                     Ok(pool) => self.server = Some((server, pool)),
                     Err(e) => tracing::warn!(error = %e, "zmq serving threads not started"),

@@ -169,6 +169,7 @@ impl Transport for ZmqTransport {
             prefer_ipv6: this.prefer_ipv6,
             heartbeat: this.heartbeat,
             zap,
+            bans: Default::default(),
             routers,
             listener_monitors: Vec::new(),
             publishers,

@@ -25,6 +25,8 @@ use crate::connector::Event;
 
 /// The answer to an `R` whose key is not its connection's (bitmarkd's text for a bad key).
 const REGISTRATION_KEY_MISMATCH: &str = "invalid public key";
+/// The answer to any request from a peer the kernel has banned (peerd's; bitmarkd bans nobody).
+const BANNED: &str = "banned";
 
 /// How an inbound request is answered.
 enum RequestKind {
@@ -97,6 +99,12 @@ impl Shell<'_> {
             metrics.inc("peerd_requests_served_total", &[("command", command), ("result", result)]);
         };
         let index = self.transports.iter().position(|t| t.name == transport).unwrap_or(0);
+        if peer.as_ref().is_some_and(|p| self.is_banned(p)) {
+            // The transport was told (`TransportCommand::Ban`); this came before it acted.
+            tracing::debug!(?peer, "request from a banned peer refused");
+            let _ = reply.send(Response::Error(BANNED.into()));
+            return;
+        }
         match request {
             Request::Gossip(item) => self.gossip(transport, peer, item, Some(reply)),
             // A documented departure from bitmarkd, which cannot check it: an `R` must name

@@ -148,3 +148,58 @@ async fn a_static_liar_is_scored_and_logged_but_never_banned() {
     assert!(liar.score >= 50.0, "scored: {}", liar.score);
     assert!(persist::load(store.as_ref(), 0).unwrap().is_empty());
 }
+
+/// Asks `node` for its height from a bare memory client named `name`.
+async fn height_from(net: &MemoryNet, name: &str, node: &str) -> peerd_api::Response {
+    use peerd_api::{Request, RequestId, Transport, TransportCommand, TransportContext};
+    use peerd_api::{TransportEvent, CHANNEL_CAPACITY};
+    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
+    let ctx = TransportContext {
+        chain: "toy".into(),
+        version: "client".into(),
+        events: events_tx,
+        shutdown: tokio_util::sync::CancellationToken::new(),
+        metrics: Default::default(),
+    };
+    let handle = Box::new(net.transport(name)).start(ctx).unwrap();
+    handle.commands.send(TransportCommand::Dial(MemoryNet::target(node))).await.unwrap();
+    let peer = loop {
+        if let Some(TransportEvent::Connected { peer, .. }) = events.recv().await {
+            break peer;
+        }
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let ask = TransportCommand::Request { id: RequestId(1), peer, request: Request::Height, reply };
+    handle.commands.send(ask).await.unwrap();
+    answer.await.unwrap().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_banned_inbound_client_is_answered_banned() {
+    let net = MemoryNet::new(23);
+    servers(&net);
+    let store: Arc<dyn Store> = Arc::new(peerd_store_memory::Store::new());
+    let a = fresh(&net, "fresh", &store, &[]);
+    let chain = a.chain.clone();
+    wait_for("sync", Duration::from_secs(900), || chain.height().unwrap() == HEIGHT).await;
+    let asked = height_from(&net, "mallory-1", "fresh").await;
+    assert_eq!(asked, peerd_api::Response::Height(HEIGHT), "served before the ban");
+
+    // A handler reports the client (an invalid item scores past the threshold at once).
+    let mallory = PeerId::new(&b"mallory-2"[..]);
+    let reason = "invalid note".to_owned();
+    assert!(a.link.send(NodeRequest::Misbehaved { peer: mallory.clone(), reason }));
+    let status = a.status.clone();
+    let mut banned = false;
+    for _ in 0..60 {
+        if status.snapshot().await.unwrap().bans.iter().any(|b| b.peer == mallory) {
+            banned = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(banned, "the report bans the client");
+    let refused = height_from(&net, "mallory-2", "fresh").await;
+    assert_eq!(refused, peerd_api::Response::Error("banned".into()));
+    a.stop.cancel();
+}

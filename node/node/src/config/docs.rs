@@ -70,6 +70,8 @@ pub(crate) const KEYS: &[Doc] = &[
     unset("transports.libp2p.identity", "Identity file (peerd keys libp2p), relative to data_dir; unset: a new key at every start.", "\"libp2p-identity.key\""),
     doc("transports.libp2p.max_connections", "Most established connections, inbound and outbound together."),
     doc("transports.libp2p.max_connections_per_peer", "Most established connections to one peer."),
+    doc("transports.libp2p.max_inbound", "Most established inbound connections; below max_connections, the rest is kept for the connections this node dials."),
+    doc("transports.libp2p.max_inbound_per_ip", "Most established inbound connections from one IP address."),
     doc("transports.libp2p.request_timeout_secs", "Seconds a request waits for its reply."),
     doc("transports.libp2p.queue_limit", "Requests that may wait on one connection behind the one in flight."),
     doc("transports.libp2p.gossip_rate", "Gossip messages per second accepted from one peer; persistent excess disconnects it."),

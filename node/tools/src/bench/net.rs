@@ -130,6 +130,8 @@ impl Network {
                     .map_err(|e| BenchError::Build(format!("{e}")))?;
                 let transport = Libp2pTransport::new(Keypair::generate_ed25519())
                     .listen(vec![addr])
+                    // Every node of the bench is on this host.
+                    .inbound_limits(96, 96)
                     .discover(false);
                 Ok(Box::new(transport))
             }

@@ -138,6 +138,8 @@ pub fn config(network: &Network, i: usize) -> String {
         );
         let _ =
             writeln!(t, "# Only the configured peers: no Kademlia discovery, so partitions hold.");
+        let _ = writeln!(t, "# Every node of the testnet is on this host (one IP address).");
+        let _ = writeln!(t, "max_inbound_per_ip = {}", network.nodes.len().max(8));
         let _ = writeln!(t, "discover = false\nrequest_timeout_secs = 10\nbootstrap = [");
         for (j, _) in peers.iter().filter(|p| p.1 == "libp2p") {
             if let Some(p) = &network.nodes[*j].transports.libp2p {

@@ -238,6 +238,17 @@ impl Node {
         self.swarm.behaviour_mut().blocked.block_peer(peer);
     }
 
+    /// The kernel banned `peer` (its misbehaviour score): block it until then, as a ban of
+    /// our own would. An unreadable peer id is not one of ours to block.
+    pub(crate) fn kernel_ban(&mut self, peer: &peerd_api::PeerId, duration: std::time::Duration) {
+        let Ok(peer) = PeerId::from_bytes(peer.as_bytes()) else { return };
+        let until = Instant::now() + duration;
+        let entry = self.gossip.bans.entry(peer).or_insert(until);
+        *entry = (*entry).max(until);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        tracing::info!(%peer, secs = duration.as_secs(), "libp2p peer blocked (kernel ban)");
+    }
+
     /// Drops held messages the kernel did not relay, stale broadcasts, old strikes and bans.
     pub(crate) fn gossip_maintain(&mut self, now: Instant) {
         let expired: Vec<[u8; 32]> = self

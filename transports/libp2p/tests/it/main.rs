@@ -11,5 +11,6 @@ mod discovery;
 mod exchange;
 mod gossip;
 mod kernel_sync;
+mod limits;
 mod quic;
 mod throughput;

@@ -10,7 +10,7 @@ use common::{blocking, dev_chain, serve, text, RawClient};
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::socket::event;
 
-fn handshake_failed(code: u16) -> bool {
+pub(crate) fn handshake_failed(code: u16) -> bool {
     matches!(
         code,
         event::HANDSHAKE_FAILED_NO_DETAIL
@@ -38,7 +38,7 @@ async fn curve_clients_with_any_key_are_answered() {
 
 /// Sends a request the server must not answer, waits for the handshake failure on the
 /// client's monitor, and checks that no reply arrived and no handshake succeeded.
-fn refused(client: &RawClient) {
+pub(crate) fn refused(client: &RawClient) {
     client.socket.send_multipart([&b"dev"[..], b"N"], 0).unwrap();
     let seen = client.events_until(handshake_failed);
     assert!(!seen.contains(&event::HANDSHAKE_SUCCEEDED), "events {seen:x?}");

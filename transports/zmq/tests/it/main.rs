@@ -5,6 +5,7 @@
 
 mod common;
 
+mod bans;
 mod compliance;
 mod config;
 mod curve;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use peerd_api::{DialTarget, PeerId, Response, Store, TransportError};
+use peerd_api::{DialTarget, PeerId, Response, Store, TransportCommand, TransportError};
 use tokio::time::Instant;
 
 use super::Shell;
@@ -32,6 +32,7 @@ impl Shell<'_> {
                     let left = ban.until_unix.saturating_sub(now_unix);
                     let until = Instant::now() + std::time::Duration::from_secs(left);
                     self.connector.ban(&peer, until);
+                    self.tell_transports(&peer, std::time::Duration::from_secs(left));
                     self.scores.restore(peer, ban, now_unix);
                 }
             }
@@ -67,6 +68,7 @@ impl Shell<'_> {
                 }
                 let until = Instant::now() + std::time::Duration::from_secs(secs);
                 self.connector.ban(peer, until);
+                self.tell_transports(peer, std::time::Duration::from_secs(secs));
                 if self.disconnect_banned(peer).await {
                     self.links.metrics.inc("peerd_score_disconnects_total", &[("offence", label)]);
                 }
@@ -74,8 +76,21 @@ impl Shell<'_> {
         }
     }
 
+    /// Asks every transport to refuse `peer` for `duration` (`TransportCommand::Ban`): an
+    /// inbound client is known only to the transport it came in on, and a peer id of
+    /// another transport's form is ignored by the rest. A full command queue loses the
+    /// command, not the ban: the kernel still refuses to dial the peer and answers its requests with `banned`.
+    fn tell_transports(&self, peer: &PeerId, duration: std::time::Duration) {
+        for transport in self.transports.iter() {
+            let command = TransportCommand::Ban { peer: peer.clone(), duration };
+            if transport.commands.try_send(command).is_err() {
+                tracing::debug!(%peer, transport = %transport.name, "ban not passed to a busy transport");
+            }
+        }
+    }
+
     /// True if `peer` is banned now.
-    pub(super) fn is_banned(&self, peer: &PeerId) -> bool {
+    pub(crate) fn is_banned(&self, peer: &PeerId) -> bool {
         self.scores.ban(peer, self.kernel.clock.unix_now()).is_some()
     }
 

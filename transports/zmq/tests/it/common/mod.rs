@@ -118,12 +118,20 @@ impl RawClient {
         Self::open(addr, None)
     }
 
+    /// A CURVE client with this key pair (another socket under a known key).
+    pub fn curve_as(addr: SocketAddr, server_key: &[u8; 32], mine: zmq::CurveKeyPair) -> Self {
+        Self::open_as(addr, Some((server_key, mine)))
+    }
+
     fn open(addr: SocketAddr, server_key: Option<&[u8; 32]>) -> Self {
+        Self::open_as(addr, server_key.map(|k| (k, zmq::CurveKeyPair::new().unwrap())))
+    }
+
+    fn open_as(addr: SocketAddr, curve: Option<(&[u8; 32], zmq::CurveKeyPair)>) -> Self {
         let ctx = zmq::Context::new();
         let socket = ctx.socket(zmq::REQ).unwrap();
         let mut public = None;
-        if let Some(server_key) = server_key {
-            let mine = zmq::CurveKeyPair::new().unwrap();
+        if let Some((server_key, mine)) = curve {
             public = Some(mine.public_key);
             socket.set_curve_publickey(&mine.public_key).unwrap();
             socket.set_curve_secretkey(&mine.secret_key).unwrap();
