@@ -34,12 +34,14 @@
 //! paused time, a run is reproducible from its seeds.
 
 mod apply;
+mod budget;
 mod dialer;
 mod dispatch;
 mod dynamic;
 mod fanout;
 mod inbound;
 pub(crate) mod observed;
+mod pool;
 mod produce;
 mod rejected;
 mod relay;
@@ -96,6 +98,7 @@ pub struct Kernel {
     pool: Option<Arc<dyn TransactionPool>>,
     status: Option<mpsc::Receiver<StatusQuery>>,
     metrics: Arc<Metrics>,
+    clients: Option<crate::clients::ValidClients>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -125,6 +128,7 @@ impl Kernel {
             pool: None,
             status: None,
             metrics: Arc::new(Metrics::default()),
+            clients: None,
         }
     }
 
@@ -133,6 +137,14 @@ impl Kernel {
     pub fn with_handlers(mut self, registry: Registry, store: Arc<dyn Store>) -> Self {
         self.pool = registry.transaction_pool().cloned();
         self.handlers = Some((registry, store));
+        self
+    }
+
+    /// Admit inbound clients through a client pool with these settings (`[clients]`, see
+    /// [`crate::clients`]): every transport gets it as its gate, balances are kept in the
+    /// handlers' store, static peers are pinned. Without it every client is admitted.
+    pub fn with_clients(mut self, clients: crate::clients::ValidClients) -> Self {
+        self.clients = Some(clients);
         self
     }
 
@@ -258,6 +270,9 @@ impl Kernel {
         let cycle = self.sync.cycle_interval.max(Duration::from_millis(1));
         let mut tick = tokio::time::interval_at(Instant::now() + cycle, cycle);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut clients_tick = tokio::time::interval_at(Instant::now() + pool::TICK, pool::TICK);
+        clients_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut clients_ticks = 0u64;
         let mut produce = self.production.as_ref().map(|p| {
             let every = p.interval.max(Duration::from_millis(1));
             let mut timer = tokio::time::interval_at(Instant::now() + every, every);
@@ -271,6 +286,7 @@ impl Kernel {
         if let Some(store) = bans_store {
             shell.load_bans(store);
         }
+        shell.start_clients();
         if standalone {
             shell.set_mode(Mode::Normal);
         }
@@ -313,6 +329,10 @@ impl Kernel {
                     shell.expire_bans();
                     shell.feed(Event::Tick).await;
                 }
+                _ = clients_tick.tick(), if shell.has_clients() => {
+                    clients_ticks += 1;
+                    shell.tick_clients(clients_ticks);
+                }
                 () = &mut wake, if armed.is_some() => {
                     armed = None;
                     shell.feed(Event::Wake).await;
@@ -346,6 +366,7 @@ impl Kernel {
                 Some(event) = event_rx.recv() => shell.feed(event).await,
             }
         }
+        shell.save_clients();
         shell.stop().await;
         outcome
     }

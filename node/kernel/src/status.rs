@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub upstream_tasks: usize,
     /// The fetch session's window (all zero outside a fetch).
     pub fetch: crate::connector::FetchWindow,
+    /// The inbound client pool (None when the node runs none).
+    pub clients: Option<crate::clients::PoolSnapshot>,
 }
 
 /// A banned peer.

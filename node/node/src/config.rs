@@ -82,6 +82,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// `[producer]`: local block production (`dev` and `local` chains only).
     pub producer: ProducerConfig,
+    /// `[clients]`: the inbound client pool (who may stay connected when there is no room).
+    pub clients: peerd_kernel::clients::ClientsConfig,
 }
 
 /// The `[producer]` section: whether this node builds blocks, and how often.
@@ -187,6 +189,7 @@ impl Default for Config {
             sync: SyncConfig::default(),
             http: HttpConfig::default(),
             producer: ProducerConfig::default(),
+            clients: peerd_kernel::clients::ClientsConfig::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! |------------|--------|
 //! | `/status`  | JSON [`StatusView`]: chain, mode, heights, tip, sync progress, peers per transport, identities |
 //! | `/peers`   | JSON [`PeersView`]: every upstream with its transport, key, addresses, state |
+//! | `/clients` | JSON [`peerd_kernel::clients::PoolSnapshot`]: the inbound client pool, its limits and every client remembered, highest priority first |
 //! | `/metrics` | OpenMetrics text (`prometheus-client`): gauges from a snapshot, then the node's registry |
 //! | `/healthz` | 200 while the node runs with at least `min_upstreams` registered upstreams, else 503 |
 //! | `/readyz`  | 200 in Normal mode within `ready_within` blocks of the network height, else 503 |
@@ -101,6 +102,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .route("/status", get(status))
         .route("/peers", get(peers))
+        .route("/clients", get(clients))
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -133,6 +135,17 @@ async fn status(State(state): State<HttpState>) -> Response {
 async fn peers(State(state): State<HttpState>) -> Response {
     match snapshot(&state).await {
         Ok(s) => Json(PeersView::from(&s)).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn clients(State(state): State<HttpState>) -> Response {
+    match snapshot(&state).await {
+        Ok(Snapshot { clients: Some(pool), .. }) => Json(pool).into_response(),
+        Ok(_) => {
+            let reason = "this node runs no client pool".to_owned();
+            (StatusCode::NOT_FOUND, Json(Unavailable { ok: false, reason })).into_response()
+        }
         Err(r) => r,
     }
 }

@@ -51,6 +51,9 @@ pub enum RunError {
     /// Flushing the store at shutdown failed: the last writes may not be on disk.
     #[error("flushing the store at shutdown: {0}")]
     Flush(#[source] StoreError),
+    /// A setting the kernel refuses (normally caught when the config is loaded).
+    #[error("config: {0}")]
+    Config(String),
     /// The chain could not be opened on the store (unknown chain, unreadable ledger).
     #[error("chain: {0}")]
     Chain(String),
@@ -214,6 +217,11 @@ async fn kernel(
         .with_handlers(registry, parts.store.clone())
         .with_status(status)
         .with_metrics(metrics);
+    // Checked when the config was loaded; a failure here is reported all the same.
+    match config.clients.validate() {
+        Ok(clients) => kernel = kernel.with_clients(clients),
+        Err(error) => return Err(RunError::Config(error.to_string())),
+    }
     // The kernel's "too few upstreams" reaches the announce plugin's rebalance.
     let (rebalance_tx, rebalance_rx) = mpsc::channel(4);
     tokio::spawn(rebalance.forward(rebalance_rx));

@@ -51,6 +51,13 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a dev chain over ZeroMQ/CURVE with a client pool of 50; measure an honest
+    /// client's round trips on the quiet node and while 1,000 fresh keys flood it.
+    Flood {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a dev chain over ZeroMQ/CURVE and, in the same run, a plain libzmq CURVE echo
     /// server; drive both with `N` and `B` requests (one connection, then 8 in parallel).
     Rpc {
@@ -118,6 +125,7 @@ pub fn bench(command: BenchCommand) -> Result<String, BenchCliError> {
             })
         }
         BenchCommand::Rpc { requests, json } => rpc(&runtime, requests, json),
+        BenchCommand::Flood { json } => flood(&runtime, json),
         BenchCommand::Dial { transport, json } => {
             let r = runtime.block_on(crate::bench::dial(&transport))?;
             Ok(if json {
@@ -158,6 +166,35 @@ fn rpc(
             r.requests, r.peerd_per_s, r.echo_per_s, r.ratio, r.p50_us, r.p99_us
         )
     })
+}
+
+#[cfg(feature = "zmq")]
+fn flood(runtime: &tokio::runtime::Runtime, json: bool) -> Result<String, BenchCliError> {
+    let r = runtime.block_on(crate::flood_bench::flood())?;
+    Ok(if json {
+        serde_json::to_string(&r)? + "\n"
+    } else {
+        format!(
+            "honest N/B round trips: quiet p50 {} us, p99 {} us ({} requests); under a flood of \
+             {} connections ({} answered, pool of {}): p50 {} us, p99 {} us ({} requests); \
+             ratio {:.2}\n",
+            r.quiet_p50_us,
+            r.quiet_p99_us,
+            r.quiet_requests,
+            r.flood_connections,
+            r.flood_answered,
+            r.max_inbound,
+            r.flood_p50_us,
+            r.flood_p99_us,
+            r.flood_requests,
+            r.ratio
+        )
+    })
+}
+
+#[cfg(not(feature = "zmq"))]
+fn flood(_: &tokio::runtime::Runtime, _: bool) -> Result<String, BenchCliError> {
+    Err(BenchCliError::NotCompiled { command: "flood", features: "zmq" })
 }
 
 #[cfg(not(feature = "zmq"))]

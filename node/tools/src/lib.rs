@@ -7,10 +7,13 @@
 //!   command (docs/testnet.md).
 //! - [`mixed`]: in-process mixed ZeroMQ / libp2p / bridge networks on loopback.
 //! - [`bench`]: `peerd bench sync` and `peerd bench gossip`; `rpc_bench`: `peerd bench rpc`;
+//!   `flood_bench`: `peerd bench flood`;
 //!   [`cli`]: their command line.
 
 pub mod bench;
 pub mod cli;
+#[cfg(feature = "zmq")]
+pub mod flood_bench;
 #[cfg(all(feature = "zmq", feature = "libp2p"))]
 pub mod mixed;
 #[cfg(feature = "zmq")]

@@ -134,6 +134,7 @@ async fn measure(
         connections: 1,
         top: blocks,
         check_replies: true,
+        client_keys: None,
     };
     let echo_opts = DriveOptions { addr: echo.addr(), check_replies: false, ..base.clone() };
     // Interleaved rounds, so that load from elsewhere on the machine hits both alike.
@@ -176,7 +177,7 @@ async fn run(opts: &DriveOptions, connections: usize) -> Result<DriveResult, Rpc
     Ok(tokio::task::spawn_blocking(move || drive(&opts)).await??)
 }
 
-fn dev_chain(blocks: u64) -> Result<Arc<BitmarkChain>, RpcBenchError> {
+pub(crate) fn dev_chain(blocks: u64) -> Result<Arc<BitmarkChain>, RpcBenchError> {
     let failed = |e: peerd_api::ChainError| RpcBenchError::Chain(e.to_string());
     let store = Arc::new(peerd_store_memory::Store::new());
     let chain =
@@ -196,6 +197,16 @@ fn serve(
     chain: Arc<BitmarkChain>,
     keys: KeyPair,
     shutdown: &CancellationToken,
+) -> Result<std::net::SocketAddr, RpcBenchError> {
+    serve_with(chain, keys, shutdown, None)
+}
+
+/// [`serve`], with the kernel admitting clients through a pool with `clients` if given.
+pub(crate) fn serve_with(
+    chain: Arc<BitmarkChain>,
+    keys: KeyPair,
+    shutdown: &CancellationToken,
+    clients: Option<peerd_kernel::clients::ValidClients>,
 ) -> Result<std::net::SocketAddr, RpcBenchError> {
     let any: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
     let transport = ZmqTransport::new(keys).listen(vec![any]).timeout(Duration::from_secs(60));
@@ -217,7 +228,10 @@ fn serve(
             reason: "the listener reported no address".into(),
         })?;
     let sync = SyncConfig { min_upstreams: 0, ..SyncConfig::default() };
-    let kernel = Kernel::new(chain, sync).with_version(crate::VERSION);
+    let mut kernel = Kernel::new(chain, sync).with_version(crate::VERSION);
+    if let Some(clients) = clients {
+        kernel = kernel.with_clients(clients);
+    }
     let stop = shutdown.clone();
     tokio::spawn(async move {
         let transports = vec![handle];

@@ -40,6 +40,9 @@ pub struct Config {
     pub rebroadcast_secs: u64,
     /// Most entries per table (each transport's peer table, the rpc table).
     pub max_entries: usize,
+    /// Most heard-of entries one relaying peer may put in a peer table (peerd's defence
+    /// against a peer flooding invented announcements).
+    pub max_per_source: usize,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             expiry_secs: 55 * 60,
             rebroadcast_secs: 7 * 60,
             max_entries: 10_000,
+            max_per_source: 256,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct Settings {
     pub rebroadcast_secs: u64,
     /// Most entries per table.
     pub max_entries: usize,
+    /// Most heard-of entries per relaying peer.
+    pub max_per_source: usize,
 }
 
 impl Default for Settings {
@@ -121,6 +127,7 @@ impl Default for Settings {
             expiry_secs: c.expiry_secs,
             rebroadcast_secs: c.rebroadcast_secs,
             max_entries: c.max_entries,
+            max_per_source: c.max_per_source,
         }
     }
 }
@@ -137,6 +144,7 @@ impl Config {
             ("broadcast_interval_secs", self.broadcast_interval_secs == 0),
             ("expiry_secs", self.expiry_secs == 0),
             ("max_entries", self.max_entries == 0),
+            ("max_per_source", self.max_per_source == 0),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, zero)| *zero) {
             return Err(ConfigError::Zero(key));
@@ -148,6 +156,7 @@ impl Config {
             expiry_secs: self.expiry_secs,
             rebroadcast_secs: self.rebroadcast_secs,
             max_entries: self.max_entries,
+            max_per_source: self.max_per_source,
         })
     }
 

@@ -14,7 +14,7 @@ use rand::Rng;
 use crate::config::Settings;
 use crate::rebalance::RebalanceTrigger;
 use crate::rpc::{RpcEntry, RpcTable};
-use crate::table::{PeerEntry, PeerTable, Rules};
+use crate::table::{PeerEntry, PeerTable, Rules, Source};
 use crate::{MAX_KEY_BYTES, MAX_LISTENER_BYTES, MAX_RPC_LISTENER_BYTES, RPC_FINGERPRINT_BYTES};
 
 /// The announce handler: the peer table of each transport, the rpc table, heartbeats, and
@@ -71,6 +71,7 @@ impl AnnounceHandler {
             expiry: self.settings.expiry_secs,
             rebroadcast: self.settings.rebroadcast_secs,
             cap: self.settings.max_entries,
+            per_source: self.settings.max_per_source,
         }
     }
 
@@ -96,12 +97,18 @@ impl AnnounceHandler {
         state.selves_set = true;
     }
 
-    /// bitmarkd's `AddPeer` on `transport`'s table.
-    pub(crate) fn add_peer(&self, now: u64, transport: &str, entry: PeerEntry) -> bool {
+    /// bitmarkd's `AddPeer` on `transport`'s table, for an entry learnt from `source`.
+    pub(crate) fn add_peer(
+        &self,
+        now: u64,
+        transport: &str,
+        entry: PeerEntry,
+        source: &Source,
+    ) -> bool {
         let rules = self.rules();
         let mut state = self.lock();
         let table = state.tables.entry(transport.to_owned()).or_default();
-        table.add(entry.key, entry.listeners, entry.timestamp, now, &rules)
+        table.add_from(entry.key, entry.listeners, (entry.timestamp, now), &rules, source)
     }
 }
 
@@ -169,7 +176,13 @@ impl AnnounceHandler {
             ));
         };
         let entry = PeerEntry { key: key.clone(), listeners: listeners.clone(), timestamp };
-        if self.add_peer(ctx.clock.unix_now(), transport, entry) {
+        let source = match origin {
+            Origin::Remote { peer, .. } => {
+                Source::Heard(peer.as_ref().map(|p| Bytes::copy_from_slice(p.as_bytes())))
+            }
+            Origin::Local => Source::Unproven,
+        };
+        if self.add_peer(ctx.clock.unix_now(), transport, entry, &source) {
             return Ok(relay(ctx, item, Some(transport)));
         }
         Ok(Outcome::Accepted)
@@ -236,7 +249,8 @@ impl Handler for AnnounceHandler {
             listeners: registrant.listeners.clone(),
             timestamp: registrant.timestamp,
         };
-        self.add_peer(ctx.clock.unix_now(), transport, entry);
+        // The kernel refuses an `R` whose key is not its connection's: this one proved itself.
+        self.add_peer(ctx.clock.unix_now(), transport, entry, &Source::Proven);
         let state = self.lock();
         let Some(table) = state.tables.get(transport) else { return Ok(None) };
         // bitmarkd tries 5 random ranks and fails ("invalid public key") if each is us or
@@ -271,7 +285,7 @@ impl Handler for AnnounceHandler {
                     listeners: peer.listeners.clone(),
                     timestamp: peer.timestamp,
                 };
-                self.add_peer(now, transport, entry);
+                self.add_peer(now, transport, entry, &Source::Unproven);
             }
             _ => {}
         }

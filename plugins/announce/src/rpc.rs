@@ -109,7 +109,7 @@ impl RpcTable {
 mod tests {
     use super::*;
 
-    const RULES: Rules = Rules { expiry: 55 * 60, rebroadcast: 7 * 60, cap: 2 };
+    const RULES: Rules = Rules { expiry: 55 * 60, rebroadcast: 7 * 60, cap: 2, per_source: 2 };
     const NOW: u64 = 1_700_000_000;
 
     fn fp(b: u8) -> Bytes {

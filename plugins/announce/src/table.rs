@@ -1,7 +1,15 @@
 //! The peer table of one transport (protocol §3.3): every announced peer ordered by public key
 //! (compared as bytes, like bitmarkd's AVL tree), this node included.
+//!
+//! peerd's defences against eclipse (bitmarkd has none): every entry remembers how it was
+//! learnt ([`Source`]). A peer that registered with us under its connection's own key, or
+//! that we polled as an upstream, has *proven* itself; one relayed in a `peer` item is only
+//! *heard of*, and each relaying peer may put at most `per_source` heard-of entries in the
+//! table. When the table is full, a newcomer takes the place of a random entry that is not
+//! proven, never of a proven one. A relayed update may refresh a proven entry's time but
+//! not change its listeners, so nobody can point our dials at a third party's address.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 
@@ -25,6 +33,20 @@ pub(crate) struct Rules {
     pub(crate) rebroadcast: u64,
     /// Most entries besides our own.
     pub(crate) cap: usize,
+    /// Most heard-of entries one relaying peer may have in the table.
+    pub(crate) per_source: usize,
+}
+
+/// How an announcement reached us.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The peer registered with us under its connection's own key.
+    Proven,
+    /// Relayed by this peer (`None`: by a peer its transport cannot name).
+    Heard(Option<Bytes>),
+    /// Read from the peer cache, or introduced by an upstream's registration reply: not
+    /// proven, and not counted against any relaying peer.
+    Unproven,
 }
 
 /// True if an entry stamped `ts` has expired at `now` (bitmarkd: `ts + expiry < now`).
@@ -36,6 +58,9 @@ pub(crate) fn expired(ts: u64, now: u64, expiry: u64) -> bool {
 struct Value {
     listeners: Bytes,
     timestamp: u64,
+    /// The relaying peer of a heard-of entry (counted in `heard`).
+    heard_from: Option<Option<Bytes>>,
+    proven: bool,
 }
 
 /// A transport's peer table.
@@ -43,6 +68,8 @@ struct Value {
 pub(crate) struct PeerTable {
     own: Option<Bytes>,
     entries: BTreeMap<Bytes, Value>,
+    /// Heard-of entries per relaying peer.
+    heard: HashMap<Option<Bytes>, usize>,
     changed: bool,
     warned_full: bool,
 }
@@ -50,7 +77,8 @@ pub(crate) struct PeerTable {
 impl PeerTable {
     /// Records this node itself (bitmarkd's `SetSelf`); its entry never expires.
     pub(crate) fn set_self(&mut self, key: Bytes, listeners: Bytes, now: u64) {
-        self.entries.insert(key.clone(), Value { listeners, timestamp: now });
+        let value = Value { listeners, timestamp: now, heard_from: None, proven: true };
+        self.entries.insert(key.clone(), value);
         self.own = Some(key);
     }
 
@@ -59,12 +87,9 @@ impl PeerTable {
         self.own.as_ref()
     }
 
-    /// bitmarkd's `Add`: true if the announcement is new or counts as an update (and should
-    /// be relayed). Future timestamps are clamped to `now`; expired ones and updates less
-    /// than `rebroadcast` seconds newer than the stored one (older included) are ignored.
-    ///
-    /// Our own key returns false and, unlike bitmarkd, leaves our entry untouched: a remote
-    /// cannot replace the listeners this node announces for itself.
+    /// bitmarkd's `Add` for an entry of unknown standing ([`Source::Unproven`]); see
+    /// [`PeerTable::add_from`].
+    #[cfg(test)]
     pub(crate) fn add(
         &mut self,
         key: Bytes,
@@ -73,35 +98,116 @@ impl PeerTable {
         now: u64,
         rules: &Rules,
     ) -> bool {
+        self.add_from(key, listeners, (ts, now), rules, &Source::Unproven)
+    }
+
+    /// bitmarkd's `Add`: true if the announcement is new or counts as an update (and should
+    /// be relayed). Future timestamps are clamped to `now`; expired ones and updates less
+    /// than `rebroadcast` seconds newer than the stored one (older included) are ignored.
+    /// Then peerd's eclipse rules (see the module): the per-source cap, random eviction of
+    /// an unproven entry when full, proven listeners changed only by their owner.
+    ///
+    /// Our own key returns false and, unlike bitmarkd, leaves our entry untouched: a remote
+    /// cannot replace the listeners this node announces for itself.
+    pub(crate) fn add_from(
+        &mut self,
+        key: Bytes,
+        listeners: Bytes,
+        (ts, now): (u64, u64),
+        rules: &Rules,
+        source: &Source,
+    ) -> bool {
         let ts = ts.min(now);
         if expired(ts, now, rules.expiry) || self.own.as_ref() == Some(&key) {
             return false;
         }
+        let proven = *source == Source::Proven;
         if let Some(value) = self.entries.get_mut(&key) {
+            if value.proven && !proven && value.listeners != listeners {
+                tracing::debug!(key = %hex::encode(&key), "relayed listeners for a proven peer ignored");
+                return false;
+            }
+            if proven && !value.proven {
+                value.proven = true;
+                if let Some(from) = value.heard_from.take() {
+                    uncount(&mut self.heard, &from);
+                }
+            }
             if ts < value.timestamp.saturating_add(rules.rebroadcast) {
                 return false;
             }
-            *value = Value { listeners, timestamp: ts };
+            value.listeners = listeners;
+            value.timestamp = ts;
             return true;
         }
-        if self.others() >= rules.cap {
+        let heard_from = match source {
+            Source::Heard(from) => {
+                if self.heard.get(from).copied().unwrap_or(0) >= rules.per_source {
+                    tracing::debug!(source = ?from.as_ref().map(hex::encode), "peer refused: its relayer's share of the table is full");
+                    return false;
+                }
+                Some(from.clone())
+            }
+            _ => None,
+        };
+        if self.others() >= rules.cap && !self.evict_unproven() {
             if !self.warned_full {
-                tracing::warn!(cap = rules.cap, "peer table full: refusing new peers");
+                tracing::warn!(
+                    cap = rules.cap,
+                    "peer table full of proven peers: refusing new peers"
+                );
                 self.warned_full = true;
             }
             return false;
         }
-        self.entries.insert(key, Value { listeners, timestamp: ts });
+        if let Some(from) = &heard_from {
+            *self.heard.entry(from.clone()).or_default() += 1;
+        }
+        self.entries.insert(key, Value { listeners, timestamp: ts, heard_from, proven });
         self.changed = true;
         true
     }
 
-    /// bitmarkd's `UpdateTime`: a polled upstream answered, so its entry is fresh. Returns
-    /// false for an unknown key.
+    /// Forgets one random entry that is not proven (and not ours); false if there is none.
+    fn evict_unproven(&mut self) -> bool {
+        let own = self.own.clone();
+        let unproven =
+            || self.entries.iter().filter(|(k, v)| !v.proven && Some(*k) != own.as_ref());
+        let n = unproven().count();
+        if n == 0 {
+            return false;
+        }
+        let index = rand::Rng::gen_range(&mut rand::thread_rng(), 0..n);
+        let Some(key) = unproven().nth(index).map(|(k, _)| k.clone()) else { return false };
+        self.remove(&key);
+        true
+    }
+
+    fn remove(&mut self, key: &Bytes) {
+        if let Some(value) = self.entries.remove(key) {
+            if let Some(from) = value.heard_from {
+                uncount(&mut self.heard, &from);
+            }
+            self.changed = true;
+        }
+    }
+
+    /// Whether the entry of `key` has proven itself.
+    #[cfg(test)]
+    pub(crate) fn is_proven(&self, key: &[u8]) -> bool {
+        self.entries.get(key).is_some_and(|v| v.proven)
+    }
+
+    /// bitmarkd's `UpdateTime`: a polled upstream answered, so its entry is fresh, and it
+    /// has proven itself (we reached it under that key). Returns false for an unknown key.
     pub(crate) fn update_time(&mut self, key: &[u8], now: u64) -> bool {
         match self.entries.get_mut(key) {
             Some(value) => {
                 value.timestamp = value.timestamp.max(now);
+                value.proven = true;
+                if let Some(from) = value.heard_from.take() {
+                    uncount(&mut self.heard, &from);
+                }
                 true
             }
             None => false,
@@ -118,7 +224,7 @@ impl PeerTable {
             .map(|(k, _)| k.clone())
             .collect();
         for key in &gone {
-            self.entries.remove(key);
+            self.remove(key);
         }
         if !gone.is_empty() {
             self.changed = true;
@@ -176,6 +282,16 @@ impl PeerTable {
     }
 }
 
+/// One heard-of entry fewer from `from`.
+fn uncount(heard: &mut HashMap<Option<Bytes>, usize>, from: &Option<Bytes>) {
+    if let Some(count) = heard.get_mut(from) {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            heard.remove(from);
+        }
+    }
+}
+
 fn entry((key, value): (&Bytes, &Value)) -> PeerEntry {
     PeerEntry { key: key.clone(), listeners: value.listeners.clone(), timestamp: value.timestamp }
 }
@@ -184,7 +300,7 @@ fn entry((key, value): (&Bytes, &Value)) -> PeerEntry {
 mod tests {
     use super::*;
 
-    const RULES: Rules = Rules { expiry: 55 * 60, rebroadcast: 7 * 60, cap: 3 };
+    const RULES: Rules = Rules { expiry: 55 * 60, rebroadcast: 7 * 60, cap: 3, per_source: 2 };
     const NOW: u64 = 1_700_000_000;
 
     fn key(b: u8) -> Bytes {
@@ -220,15 +336,75 @@ mod tests {
         assert!(t.expire(NOW + 10 * 3600, RULES.expiry).is_empty());
     }
 
+    fn proven(t: &mut PeerTable, b: u8, now: u64) -> bool {
+        t.add_from(key(b), Bytes::new(), (now, now), &RULES, &Source::Proven)
+    }
+
+    fn heard(t: &mut PeerTable, b: u8, from: u8, listeners: &'static [u8]) -> bool {
+        let source = Source::Heard(Some(key(from)));
+        t.add_from(key(b), Bytes::from_static(listeners), (NOW, NOW), &RULES, &source)
+    }
+
     #[test]
-    fn cap_refuses_new_peers_but_not_updates() {
+    fn a_full_table_of_proven_peers_refuses_new_peers_but_not_updates() {
         let mut t = table();
         for b in [1, 2, 3] {
-            assert!(t.add(key(b), Bytes::new(), NOW, NOW, &RULES));
+            assert!(proven(&mut t, b, NOW));
         }
         assert!(!t.add(key(4), Bytes::new(), NOW, NOW, &RULES), "table is full");
-        assert!(t.add(key(1), Bytes::new(), NOW + 420, NOW + 420, &RULES), "update still counts");
+        assert!(proven(&mut t, 1, NOW + 420), "update still counts");
         assert_eq!(t.len(), 4);
+    }
+
+    #[test]
+    fn one_relayer_fills_its_share_and_newcomers_replace_only_unproven_entries() {
+        let mut t = table();
+        assert!(proven(&mut t, 1, NOW));
+        assert!(heard(&mut t, 10, 99, b""));
+        assert!(heard(&mut t, 11, 99, b""));
+        assert!(!heard(&mut t, 12, 99, b""), "relayer 99 has its two");
+        assert!(heard(&mut t, 12, 98, b""), "another relayer still gets in");
+        assert_eq!(t.len(), 4, "full (three besides ours): 12 took a heard-of entry's place");
+        // Full: a proven newcomer takes the place of a random heard-of entry.
+        assert!(proven(&mut t, 2, NOW));
+        assert!(proven(&mut t, 3, NOW));
+        assert_eq!(t.len(), 4);
+        assert!([1, 2, 3].iter().all(|b| t.is_proven(&key(*b))));
+        // Once the unproven are gone, nobody evicts the proven.
+        assert!(!heard(&mut t, 13, 97, b""));
+        assert!([1, 2, 3].iter().all(|b| t.is_proven(&key(*b))), "proven entries stay");
+    }
+
+    #[test]
+    fn relayed_listeners_never_replace_a_proven_peers_own() {
+        let mut t = table();
+        assert!(t.add_from(
+            key(1),
+            Bytes::from_static(b"mine"),
+            (NOW, NOW),
+            &RULES,
+            &Source::Proven
+        ));
+        let later = NOW + 3600;
+        let lie = Source::Heard(Some(key(66)));
+        let third_party = Bytes::from_static(b"victim");
+        assert!(!t.add_from(key(1), third_party, (later, later), &RULES, &lie));
+        assert!(
+            t.add_from(key(1), Bytes::from_static(b"mine"), (later, later), &RULES, &lie),
+            "a refresh with the same listeners counts"
+        );
+        assert_eq!(
+            t.entries().find(|e| e.key == key(1)).map(|e| e.listeners),
+            Some(Bytes::from_static(b"mine"))
+        );
+        // A heard-of peer that we poll as an upstream has proven itself, and frees its
+        // relayer's share.
+        assert!(heard(&mut t, 2, 66, b""));
+        assert!(heard(&mut t, 3, 66, b""));
+        assert!(t.update_time(&key(2), NOW));
+        assert!(t.is_proven(&key(2)));
+        assert!(heard(&mut t, 4, 66, b""), "66 has room again; 3 is the only unproven entry");
+        assert!(t.entries().all(|e| e.key != key(3)), "and it made room");
     }
 
     #[test]

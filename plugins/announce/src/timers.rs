@@ -109,7 +109,9 @@ impl AnnounceHandler {
         let restored = rows
             .into_iter()
             .filter(|(transport, _)| ours(transport))
-            .filter(|(transport, entry)| self.add_peer(now, transport, entry.clone()))
+            .filter(|(transport, entry)| {
+                self.add_peer(now, transport, entry.clone(), &crate::table::Source::Unproven)
+            })
             .count();
         tracing::info!(restored, "peer cache restored");
     }

@@ -21,7 +21,8 @@ pub enum Origin {
     Remote {
         /// The transport it arrived on (`zmq`, `libp2p`, `memory`).
         transport: String,
-        /// The sender, when the transport knows it (a ZeroMQ listener does not).
+        /// The sender, when the transport knows it: the CURVE key of a ZeroMQ client, the
+        /// peer id (of the forwarder, on gossipsub) on libp2p.
         peer: Option<PeerId>,
     },
 }
@@ -132,6 +133,18 @@ pub enum NodeRequest {
         /// What was wrong, for the log.
         reason: String,
     },
+    /// Give `peer` (an inbound client of `transport`) `amount` credits of positive balance
+    /// in the kernel's client pool, raising its priority: a handler rewarding a client that
+    /// pays, or that serves us blocks. A negative amount takes credits away (never below
+    /// zero). Ignored when the node runs no pool.
+    Reward {
+        /// The transport the client is known on.
+        transport: String,
+        /// The client, as that transport names it.
+        peer: PeerId,
+        /// Credits to add.
+        amount: f64,
+    },
 }
 
 /// The handle a handler uses to ask things of the kernel. Bounded: requests are dropped
@@ -160,6 +173,11 @@ impl NodeLink {
     /// Asks the kernel to broadcast an item on one transport.
     pub fn broadcast_on(&self, transport: &str, item: Item) -> bool {
         self.send(NodeRequest::BroadcastOn { transport: transport.to_owned(), item })
+    }
+
+    /// Gives an inbound client `amount` credits in the client pool ([`NodeRequest::Reward`]).
+    pub fn reward(&self, transport: &str, peer: PeerId, amount: f64) -> bool {
+        self.send(NodeRequest::Reward { transport: transport.to_owned(), peer, amount })
     }
 
     /// Tells the kernel that the network is at least at `height` ([`NodeRequest::Behind`]).

@@ -164,6 +164,7 @@
 
 mod chain;
 mod digest;
+pub mod gate;
 mod handler;
 mod message;
 pub mod metrics;
@@ -176,6 +177,7 @@ mod wire;
 
 pub use chain::{Accepted, BlockMeta, Chain, ChainError, ChainLayer, DigestSource};
 pub use digest::{Digest, DigestParseError};
+pub use gate::{Gate, Refused};
 pub use handler::{
     Handler, HandlerContext, HandlerError, LocalIdentity, NodeEvent, NodeLink, NodeRequest, Origin,
     Outcome,

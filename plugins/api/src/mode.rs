@@ -47,6 +47,11 @@ impl ModeCell {
 pub trait Clock: Send + Sync + 'static {
     /// Seconds since the Unix epoch.
     fn unix_now(&self) -> u64;
+
+    /// Milliseconds since the Unix epoch (by default, [`Clock::unix_now`] in milliseconds).
+    fn unix_now_ms(&self) -> u64 {
+        self.unix_now().saturating_mul(1000)
+    }
 }
 
 /// The system clock.
@@ -56,6 +61,11 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn unix_now(&self) -> u64 {
         SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    }
+
+    fn unix_now_ms(&self) -> u64 {
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
     }
 }
 
@@ -77,5 +87,10 @@ impl TokioClock {
 impl Clock for TokioClock {
     fn unix_now(&self) -> u64 {
         self.base_unix + self.base.elapsed().as_secs()
+    }
+
+    fn unix_now_ms(&self) -> u64 {
+        let elapsed = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.base_unix.saturating_mul(1000).saturating_add(elapsed)
     }
 }

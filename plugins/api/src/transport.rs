@@ -69,6 +69,13 @@ pub enum TransportCommand {
     /// them to answer those requests on its own threads, without a round trip through the
     /// kernel's loop; one that ignores this command sends them to the kernel as events.
     Serve(Arc<dyn Server>),
+    /// The kernel's client pool, sent once at start: ask it about every inbound client
+    /// (see [`crate::gate`]). A transport that ignores this command admits everyone.
+    Admit(Arc<dyn crate::Gate>),
+    /// The pool took `peer`'s place away (a better client came, or its debt grew too
+    /// large): close its inbound connections, or drop its requests until it connects again
+    /// and is admitted anew. A transport that cannot tell who is asking ignores it.
+    Evict(PeerId),
 }
 
 /// Read-only answers a transport may give without the kernel (see [`TransportCommand::Serve`]).

@@ -1,6 +1,7 @@
 //! The running transport: one task owning the swarm, driven by kernel commands, swarm events,
 //! answered inbound requests and a maintenance tick.
 
+mod clients;
 mod discovery;
 mod gossip;
 mod inbound;
@@ -50,6 +51,10 @@ pub(crate) struct Node {
     pub(crate) gossip: Gossip,
     /// `libp2p-metrics` (swarm, gossipsub, identify, kad, ping) and the shared meters.
     pub(crate) meters: meters::Meters,
+    /// The kernel's client pool, once handed over (`swarm/clients.rs`).
+    pub(crate) gate: Option<Arc<dyn peerd_api::Gate>>,
+    /// Inbound peers the pool admitted.
+    pub(crate) clients: HashSet<PeerId>,
 }
 
 impl Node {
@@ -68,6 +73,8 @@ impl Node {
             answers: JoinSet::new(),
             gossip,
             meters,
+            gate: None,
+            clients: HashSet::new(),
         }
     }
 
@@ -151,6 +158,8 @@ impl Node {
             // Requests go to the kernel as events (the swarm task would only add a hop).
             TransportCommand::Serve(_) => {}
             TransportCommand::Ban { peer, duration } => self.kernel_ban(&peer, duration),
+            TransportCommand::Admit(gate) => self.gate = Some(gate),
+            TransportCommand::Evict(peer) => self.evict_client(&peer),
         }
     }
 
@@ -167,11 +176,15 @@ impl Node {
                 if num_established.get() == 1 {
                     self.established(peer_id).await;
                 }
+                if endpoint.is_listener() {
+                    self.client_connected(peer_id);
+                }
             }
             SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
                 tracing::debug!(peer = %peer_id, cause = ?cause.map(|c| c.to_string()), "libp2p connection closed");
                 if num_established == 0 {
                     self.closed(peer_id).await;
+                    self.client_closed(peer_id);
                 }
             }
             SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {

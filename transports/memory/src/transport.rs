@@ -230,7 +230,10 @@ impl Node {
             }
             // Requests go to the kernel as events: simulations keep one ordered path.
             // Tests ban through the kernel; a memory peer's requests are the kernel's to refuse.
-            TransportCommand::Serve(_) | TransportCommand::Ban { .. } => {}
+            TransportCommand::Serve(_)
+            | TransportCommand::Ban { .. }
+            | TransportCommand::Admit(_)
+            | TransportCommand::Evict(_) => {}
             TransportCommand::Disconnect(peer) => {
                 if let Some(link) = self.connections.remove(&peer) {
                     link.cancel.cancel();

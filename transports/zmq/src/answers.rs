@@ -13,7 +13,7 @@ use std::task::{Context, Poll, Wake};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use peerd_api::Response;
+use peerd_api::{PeerId, Response};
 use tokio::sync::oneshot;
 
 use crate::commands::Waker as Pipe;
@@ -27,11 +27,24 @@ pub(crate) const ANSWER_LIMIT: Duration = Duration::from_secs(120);
 /// (libzmq queues the rest and pushes back on TCP).
 pub(crate) const MAX_PENDING: usize = 4096;
 
+/// Bytes of requests that may wait for answers at once, over all clients; beyond this the
+/// listener stops reading, as at [`MAX_PENDING`].
+pub(crate) const MAX_PENDING_BYTES: usize = 256 << 20;
+
+/// Requests one client may have waiting at once; more are answered `node busy` at once,
+/// so that one client pipelining requests never fills the slots every client shares.
+pub(crate) const CLIENT_PENDING: usize = 64;
+
+/// Request bytes one client may have waiting at once (three 5 MB blocks and change).
+pub(crate) const CLIENT_PENDING_BYTES: usize = 16 << 20;
+
 /// A reply ready to be sent: the listener socket, the envelope and the frames.
 pub(crate) type Ready = (usize, Vec<Vec<u8>>, Vec<Bytes>);
 
 struct Pending {
     socket: usize,
+    client: Option<PeerId>,
+    bytes: usize,
     envelope: Vec<Vec<u8>>,
     command: Bytes,
     answer: oneshot::Receiver<Response>,
@@ -63,6 +76,9 @@ pub(crate) struct Answers {
     ready: Arc<Mutex<Vec<u64>>>,
     pipe: Arc<Pipe>,
     next_id: u64,
+    /// Requests and bytes waiting, per client (clients a listener cannot name share one).
+    clients: HashMap<Option<PeerId>, (usize, usize)>,
+    bytes: usize,
 }
 
 impl Answers {
@@ -73,6 +89,8 @@ impl Answers {
             ready: Arc::default(),
             pipe,
             next_id: 0,
+            clients: HashMap::new(),
+            bytes: 0,
         }
     }
 
@@ -81,19 +99,35 @@ impl Answers {
         self.pending.len()
     }
 
-    /// Registers a request; returns the reply slot for the kernel.
+    /// Bytes of the requests waiting.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether `client` may have one more request of `bytes` waiting.
+    pub(crate) fn has_room(&self, client: Option<&PeerId>, bytes: usize) -> bool {
+        let (count, held) = self.clients.get(&client.cloned()).copied().unwrap_or((0, 0));
+        count < CLIENT_PENDING && held.saturating_add(bytes) <= CLIENT_PENDING_BYTES
+    }
+
+    /// Registers a request of `client` of `bytes`; returns the reply slot for the kernel.
     pub(crate) fn insert(
         &mut self,
         socket: usize,
         envelope: Vec<Vec<u8>>,
         command: Bytes,
+        (client, bytes): (Option<PeerId>, usize),
     ) -> oneshot::Sender<Response> {
+        let share = self.clients.entry(client.clone()).or_insert((0, 0));
+        share.0 += 1;
+        share.1 = share.1.saturating_add(bytes);
+        self.bytes = self.bytes.saturating_add(bytes);
         let (reply, answer) = oneshot::channel();
         self.next_id += 1;
         let id = self.next_id;
         let wake = AnswerWake { id, ready: self.ready.clone(), pipe: self.pipe.clone() };
         let waker = std::task::Waker::from(Arc::new(wake));
-        let mut pending = Pending { socket, envelope, command, answer, waker };
+        let mut pending = Pending { socket, client, bytes, envelope, command, answer, waker };
         // Register the waker now: nothing can be answered before the slot leaves.
         let _ = poll(&mut pending);
         self.pending.insert(id, pending);
@@ -122,7 +156,7 @@ impl Answers {
                 Poll::Ready(Ok(response)) => response,
                 Poll::Ready(Err(_)) => Response::Error(texts::UNANSWERED.to_owned()),
             };
-            if let Some(done) = self.pending.remove(&id) {
+            if let Some(done) = self.remove(id) {
                 out.push((done.socket, done.envelope, encode_response(&done.command, response)));
             }
         }
@@ -131,13 +165,29 @@ impl Answers {
                 break;
             }
             self.deadlines.pop_front();
-            if let Some(late) = self.pending.remove(&id) {
+            if let Some(late) = self.remove(id) {
                 tracing::warn!("inbound zmq request not answered in time");
                 let response = Response::Error(texts::UNANSWERED.to_owned());
                 out.push((late.socket, late.envelope, encode_response(&late.command, response)));
             }
         }
         out
+    }
+}
+
+impl Answers {
+    /// Takes request `id` out, giving its client's share back.
+    fn remove(&mut self, id: u64) -> Option<Pending> {
+        let done = self.pending.remove(&id)?;
+        self.bytes = self.bytes.saturating_sub(done.bytes);
+        if let Some(share) = self.clients.get_mut(&done.client) {
+            share.0 = share.0.saturating_sub(1);
+            share.1 = share.1.saturating_sub(done.bytes);
+            if share.0 == 0 {
+                self.clients.remove(&done.client);
+            }
+        }
+        Some(done)
     }
 }
 

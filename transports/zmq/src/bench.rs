@@ -8,6 +8,10 @@ use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod flood;
+
+pub use flood::Flood;
+
 use crate::keys::KeyPair;
 use crate::socket;
 use crate::socket_thread::bind_all;
@@ -108,6 +112,8 @@ pub struct DriveOptions {
     /// Check that replies are bitmarkd's (`N` with 8 bytes, `B` with a block); off for an
     /// echo server.
     pub check_replies: bool,
+    /// The clients' key pair (`None`: a fresh one per connection).
+    pub client_keys: Option<KeyPair>,
 }
 
 /// What [`drive`] measured.
@@ -162,7 +168,10 @@ fn client(
     count: usize,
     barrier: &Barrier,
 ) -> Result<Vec<u64>, BenchError> {
-    let keys = KeyPair::generate().map_err(zmq_err);
+    let keys = match &opts.client_keys {
+        Some(keys) => Ok(keys.clone()),
+        None => KeyPair::generate().map_err(zmq_err),
+    };
     let setup = keys.and_then(|keys| {
         let s = socket::client(
             ctx,

@@ -66,6 +66,10 @@ pub(crate) enum ToThread {
     Publish(Item),
     Request(Outgoing),
     Serve(std::sync::Arc<dyn peerd_api::Server>),
+    /// Admit clients through the kernel's pool (`admit.rs`).
+    Admit(std::sync::Arc<dyn peerd_api::Gate>),
+    /// The pool evicted this client.
+    Evict(PeerId),
     /// Refuse this CURVE key until then (`zap::Bans`).
     Ban {
         peer: PeerId,
@@ -109,6 +113,8 @@ pub(crate) async fn run(
             TransportCommand::Disconnect(peer) => ToThread::Disconnect(peer),
             TransportCommand::Broadcast(item) => ToThread::Publish(item),
             TransportCommand::Serve(server) => ToThread::Serve(server),
+            TransportCommand::Admit(gate) => ToThread::Admit(gate),
+            TransportCommand::Evict(peer) => ToThread::Evict(peer),
             TransportCommand::Ban { peer, duration } => {
                 ToThread::Ban { peer, until: std::time::Instant::now() + duration }
             }

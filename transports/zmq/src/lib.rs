@@ -7,7 +7,11 @@
 //!   dual-stack `::`) with bitmarkd's options (§1.4: `MAXMSGSIZE` 5,000,000, keepalive,
 //!   `LINGER` 100 ms, `IMMEDIATE`, routing id = public key). Any client key is accepted, as
 //!   bitmarkd's ZAP with `CURVE_ALLOW_ANY` does; our ZAP handler (`zap.rs`) records each client's
-//!   key, so inbound requests name their sender.
+//!   key, so inbound requests name their sender, and refuses the keys the kernel banned and,
+//!   once the kernel has handed over its client pool ([`peerd_api::TransportCommand::Admit`],
+//!   `admit.rs`), the clients the pool has no room for. Each client may have at most 64
+//!   requests and 16 MiB waiting for answers (`answers.rs`); past that it is answered
+//!   `node busy` at once, so its backlog never delays another client.
 //!   REQ clients (with or without `REQ_CORRELATE`/`REQ_RELAXED`) see REP semantics: the
 //!   envelope is echoed. Unlike bitmarkd's REP, requests from different clients are
 //!   answered independently, so one slow answer never holds up the others. Frames are
@@ -74,6 +78,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admit;
 mod answers;
 mod commands;
 mod config;

@@ -16,6 +16,10 @@ use crate::socket::{self, event};
 use crate::socket_thread::Io;
 use crate::wire::{decode_request, encode_response, frames_size, Decoded};
 
+/// The answer to a request from a client whose own pending budget is full (peerd's;
+/// bitmarkd serves one request at a time and never needs it).
+const BUSY: &str = "node busy";
+
 /// Requests read from one socket before the thread looks at its other sockets.
 const BATCH: usize = 64;
 
@@ -54,7 +58,8 @@ impl Io {
     pub(crate) fn read_zap(&mut self) {
         while let Ok(request) = self.zap.recv_multipart(zmq::DONTWAIT) {
             // REP must answer every request before it may read the next.
-            let reply = crate::zap::answer(&request, &mut self.bans, Instant::now())
+            let now = Instant::now();
+            let reply = crate::zap::answer(&request, &mut self.bans, &mut self.admitted, now)
                 .unwrap_or_else(|| {
                     tracing::warn!(frames = request.len(), "unreadable ZAP request refused");
                     crate::zap::refusal()
@@ -94,10 +99,14 @@ impl Io {
                 continue;
             }
             if let Some(client) = &message.client {
-                if self.bans.is_banned(client.as_bytes(), Instant::now()) {
+                let now = Instant::now();
+                if self.bans.is_banned(client.as_bytes(), now) {
                     // Connected before its ban: unanswered, as a closed connection would be.
                     tracing::debug!(%client, "request from a banned zmq client dropped");
                     continue;
+                }
+                if !self.admitted.request(client, now) {
+                    continue; // evicted, or refused by the pool (logged there)
                 }
             }
             self.on_request(index, message);
@@ -121,7 +130,7 @@ impl Io {
         match decode_request(&self.chain, body) {
             Decoded::Reply(reply) => self.send_reply(index, envelope, reply),
             Decoded::Forward { command, request } => {
-                self.forward(index, envelope, command, request, client)
+                self.forward(index, envelope, command, request, (client, size))
             }
         }
     }
@@ -134,15 +143,24 @@ impl Io {
         envelope: Vec<Vec<u8>>,
         command: Bytes,
         request: Request,
-        client: Option<PeerId>,
+        (client, size): (Option<PeerId>, usize),
     ) {
-        if let Some((server, pool)) = &self.server {
+        if let Some((server, _)) = &self.server {
             if let Some(response) = server.answer_now(&request) {
                 let frames = encode_response(&command, response);
                 return self.send_reply(index, envelope, frames);
             }
+        }
+        if !self.answers.has_room(client.as_ref(), size) {
+            // This client's own backlog is full: it waits, nobody else does.
+            tracing::debug!(?client, size, "zmq client over its pending budget: answered busy");
+            let frames = encode_response(&command, Response::Error(BUSY.to_owned()));
+            return self.send_reply(index, envelope, frames);
+        }
+        let share = (client.clone(), size);
+        if let Some((server, pool)) = &self.server {
             if crate::serve::reads_store(&request) {
-                let reply = self.answers.insert(index, envelope, command);
+                let reply = self.answers.insert(index, envelope, command, share);
                 let job = crate::serve::Job { server: server.clone(), request, reply };
                 match pool.try_send(job) {
                     Ok(()) => return,
@@ -152,7 +170,7 @@ impl Io {
             }
         }
         // R and gossip, or no server yet: the kernel's.
-        let reply = self.answers.insert(index, envelope, command);
+        let reply = self.answers.insert(index, envelope, command, share);
         self.hand_to_kernel(request, reply, client);
     }
 

@@ -39,6 +39,8 @@ pub(crate) struct Io {
     pub(crate) zap: zmq::Socket,
     /// Keys the kernel banned: refused by ZAP, their requests dropped.
     pub(crate) bans: crate::zap::Bans,
+    /// The kernel's client pool: who is admitted, who was evicted (`admit.rs`).
+    pub(crate) admitted: crate::admit::Admitted,
     pub(crate) routers: Vec<zmq::Socket>,
     /// One monitor per listener that counts its inbound connections.
     pub(crate) listener_monitors: Vec<zmq::Socket>,
@@ -117,6 +119,7 @@ impl Io {
                 upstream.on_tick(now, &self.limits);
             }
             self.heartbeat(now);
+            self.admitted.sweep(now);
             self.flush();
         }
         self.shutdown();
@@ -194,6 +197,8 @@ impl Io {
                 }
                 ToThread::Publish(item) => self.publish(&item),
                 ToThread::Ban { peer, until } => self.bans.ban(peer.as_bytes(), until),
+                ToThread::Admit(gate) => self.admitted.install(gate),
+                ToThread::Evict(peer) => self.admitted.evict(peer, Instant::now()),
                 ToThread::Serve(server) => match crate::serve::Pool::start() {
                     Ok(pool) => self.server = Some((server, pool)),
                     Err(e) => tracing::warn!(error = %e, "zmq serving threads not started"),
@@ -265,7 +270,9 @@ impl Io {
     /// True when the kernel can take more requests: nothing is waiting for room in its
     /// channel and fewer than [`MAX_PENDING`] requests wait for answers.
     pub(crate) fn may_read(&self) -> bool {
-        self.backlog.is_empty() && self.answers.len() < MAX_PENDING
+        self.backlog.is_empty()
+            && self.answers.len() < MAX_PENDING
+            && self.answers.bytes() < crate::answers::MAX_PENDING_BYTES
     }
 
     /// Queues an event or request for the kernel and sends what fits.

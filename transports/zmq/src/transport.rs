@@ -170,6 +170,7 @@ impl Transport for ZmqTransport {
             heartbeat: this.heartbeat,
             zap,
             bans: Default::default(),
+            admitted: Default::default(),
             routers,
             listener_monitors: Vec::new(),
             publishers,

@@ -9,7 +9,9 @@
 //! user id (`zmq_msg_gets("User-Id")`) and its `Peer-Address`. peerd answers `200` with the
 //! key in hex as the user id. Like bitmarkd (`CURVE_ALLOW_ANY`), any key is admitted, except
 //! keys the kernel has banned ([`Bans`], from `TransportCommand::Ban`): those get `400
-//! banned`, and requests on connections they opened before the ban are dropped unanswered.
+//! banned`, and requests on connections they opened before the ban are dropped unanswered;
+//! and, once the kernel has handed over its client pool, keys the pool refuses (`400 pool
+//! full`, see `admit.rs`).
 //!
 //! A request the handler cannot read is answered `400` (libzmq then refuses the handshake).
 
@@ -18,6 +20,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use peerd_api::PeerId;
+
+use crate::admit::Admitted;
 
 /// Most bans held; past it the one that ends first is forgotten (the kernel holds them all
 /// and bans again whoever comes back misbehaving).
@@ -75,8 +79,14 @@ pub(crate) fn refusal() -> Vec<Vec<u8>> {
     reply(b"", b"400", b"malformed ZAP request", b"")
 }
 
-/// The reply to one ZAP request; `None` if it has no request id to answer to.
-pub(crate) fn answer(request: &[Vec<u8>], bans: &mut Bans, now: Instant) -> Option<Vec<Vec<u8>>> {
+/// The reply to one ZAP request; `None` if it has no request id to answer to. A key that is
+/// not banned is then put to the client pool (`admit.rs`), which may refuse it.
+pub(crate) fn answer(
+    request: &[Vec<u8>],
+    bans: &mut Bans,
+    admitted: &mut Admitted,
+    now: Instant,
+) -> Option<Vec<Vec<u8>>> {
     let [version, id, _domain, address, _routing_id, mechanism, credentials @ ..] = request else {
         let id = request.get(1)?;
         return Some(reply(id, b"400", b"malformed ZAP request", b""));
@@ -90,7 +100,13 @@ pub(crate) fn answer(request: &[Vec<u8>], bans: &mut Bans, now: Instant) -> Opti
             Some(reply(id, b"400", b"banned", b""))
         }
         (b"CURVE", [key]) if key.len() == 32 => {
-            tracing::trace!(address = %String::from_utf8_lossy(address), key = %hex::encode(key), "zmq client admitted");
+            let client = PeerId::new(Bytes::copy_from_slice(key));
+            let address = String::from_utf8_lossy(address);
+            if let Err(refused) = admitted.handshake(&client, now) {
+                tracing::debug!(%address, %client, %refused, "zmq client refused by the pool");
+                return Some(reply(id, b"400", refused.to_string().as_bytes(), b""));
+            }
+            tracing::trace!(%address, %client, "zmq client admitted");
             Some(reply(id, b"200", b"OK", hex::encode(key).as_bytes()))
         }
         (b"CURVE", _) => Some(reply(id, b"400", b"CURVE credential is not a 32-byte key", b"")),
@@ -125,8 +141,7 @@ mod tests {
     #[test]
     fn a_curve_client_is_admitted_under_its_key() {
         let key = [9u8; 32];
-        let reply =
-            answer(&request(b"CURVE", &[&key]), &mut Bans::default(), Instant::now()).unwrap();
+        let reply = ask(&request(b"CURVE", &[&key])).unwrap();
         assert_eq!(reply[1], b"7", "the request id is echoed");
         assert_eq!(reply[2], b"200");
         let user = std::str::from_utf8(&reply[4]).unwrap();
@@ -134,7 +149,7 @@ mod tests {
     }
 
     fn ask(request: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
-        answer(request, &mut Bans::default(), Instant::now())
+        answer(request, &mut Bans::default(), &mut Admitted::default(), Instant::now())
     }
 
     #[test]
@@ -143,11 +158,14 @@ mod tests {
         let now = Instant::now();
         let mut bans = Bans::default();
         bans.ban(&key, now + std::time::Duration::from_secs(60));
-        let refused = answer(&request(b"CURVE", &[&key]), &mut bans, now).unwrap();
+        let mut pool = Admitted::default();
+        let refused = answer(&request(b"CURVE", &[&key]), &mut bans, &mut pool, now).unwrap();
         assert_eq!((refused[2].as_slice(), refused[3].as_slice()), (&b"400"[..], &b"banned"[..]));
-        assert_eq!(answer(&request(b"CURVE", &[&other]), &mut bans, now).unwrap()[2], b"200");
+        let admitted = answer(&request(b"CURVE", &[&other]), &mut bans, &mut pool, now).unwrap();
+        assert_eq!(admitted[2], b"200");
         let later = now + std::time::Duration::from_secs(61);
-        assert_eq!(answer(&request(b"CURVE", &[&key]), &mut bans, later).unwrap()[2], b"200");
+        let after = answer(&request(b"CURVE", &[&key]), &mut bans, &mut pool, later).unwrap();
+        assert_eq!(after[2], b"200");
         assert!(bans.until.is_empty(), "an ended ban is forgotten");
     }
 

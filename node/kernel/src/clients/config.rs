@@ -50,7 +50,11 @@ impl Default for ClientsConfig {
             max_capacity: 50,
             time_price: 0.001,
             capacity_price: 0.0,
-            request_price: 0.01,
+            // Not priced by default: a peer syncing from us asks hundreds of blocks a second
+            // and must not lose its place to a fresh key for it (measured with `peerd
+            // bench flood`: at 0.01 the honest client's debt passed its connected bias
+            // within seconds and a flooder took its place).
+            request_price: 0.0,
             positive_decay_secs: 7 * 86_400,
             negative_decay_secs: 3_600,
             connected_bias_secs: 60,

@@ -104,9 +104,14 @@ pub fn load(store: &dyn Store) -> Result<Vec<Record>, StoreError> {
 /// Stores the pool's [`ClientPool::records`] at `now_ms` in one batch, deleting every stored
 /// entry that is not among them (forgotten, decayed below the floor, or undecodable).
 pub fn save(store: &dyn Store, pool: &ClientPool, now_ms: u64) -> Result<(), StoreError> {
+    save_records(store, pool.records(now_ms))
+}
+
+/// Stores `records` in one batch, deleting every stored entry that is not among them.
+pub fn save_records(store: &dyn Store, records: Vec<Record>) -> Result<(), StoreError> {
     let mut batch = WriteBatch::new();
     let mut kept = BTreeSet::new();
-    for record in pool.records(now_ms) {
+    for record in records {
         let Some(key) = encode_key(&record.id) else {
             tracing::warn!(client = %record.id, "transport name too long to store; not saved");
             continue;

@@ -102,6 +102,11 @@ impl ClientPool {
         self.clients.get(id).map(|c| self.priority_of(c, now_ms))
     }
 
+    /// How many clients are connected.
+    pub fn connected(&self) -> usize {
+        self.connected
+    }
+
     /// What the pool has done so far.
     pub fn counts(&self) -> PoolCounts {
         self.counts

@@ -208,3 +208,22 @@ fn the_snapshot_lists_every_client_by_priority() {
     let json = serde_json::to_value(&snapshot).unwrap();
     assert_eq!(json["clients"][0]["positive"], 29.0);
 }
+
+#[test]
+fn with_the_defaults_a_busy_connected_client_keeps_its_place_against_a_flood() {
+    let mut pool = pool(ClientsConfig::default());
+    let honest = id("honest");
+    assert_eq!(pool.connect(&honest, 1, T0), admitted(&[]));
+    pool.served(&honest, 100_000, T0 + SEC); // a peer syncing from us
+    for n in 0..49 {
+        let flooder = id(&format!("flood-{n}"));
+        assert_eq!(pool.connect(&flooder, 1, T0 + 2 * SEC), admitted(&[]));
+        pool.served(&flooder, 1, T0 + 2 * SEC);
+    }
+    for n in 49..1000 {
+        let newcomer = id(&format!("flood-{n}"));
+        let at = T0 + 3 * SEC + n;
+        assert_eq!(pool.connect(&newcomer, 1, at), Admission::Refused(Refusal::PoolFull), "{n}");
+    }
+    assert!(pool.is_connected(&honest));
+}

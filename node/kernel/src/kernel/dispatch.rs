@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::budget::{Budget, Charge};
 use super::rejected::Rejected;
 use crate::status::Metrics;
 
@@ -29,8 +30,14 @@ const JOB_QUEUE: usize = 1024;
 /// Work for a handler task.
 #[derive(Debug)]
 pub(crate) enum Job {
-    /// A gossip item; `reply` is the sender's acknowledgement slot, if it waits for one.
-    Item { origin: Origin, item: Item, reply: Option<oneshot::Sender<Response>> },
+    /// A gossip item; `reply` is the sender's acknowledgement slot, if it waits for one;
+    /// `charge` holds its bytes against the queue's budget until it has been handled.
+    Item {
+        origin: Origin,
+        item: Item,
+        reply: Option<oneshot::Sender<Response>>,
+        charge: Option<Charge>,
+    },
     /// A registration (`R`) for the `peer` handler; `me` is the fallback introduction.
     Register {
         transport: String,
@@ -43,7 +50,7 @@ pub(crate) enum Job {
 /// Where each kind's items go.
 #[derive(Debug, Default)]
 pub(crate) struct Dispatch {
-    queues: HashMap<ItemKind, mpsc::Sender<Job>>,
+    queues: HashMap<ItemKind, (mpsc::Sender<Job>, Budget)>,
     /// The handler tasks and their background work.
     tasks: JoinSet<()>,
 }
@@ -61,8 +68,9 @@ impl Dispatch {
         let mut tasks = JoinSet::new();
         for handler in registry.handlers() {
             let (tx, rx) = mpsc::channel(JOB_QUEUE);
+            let budget = Budget::default();
             for kind in handler.kinds() {
-                queues.insert(kind, tx.clone());
+                queues.insert(kind, (tx.clone(), budget.clone()));
             }
             let worker = Worker {
                 handler: handler.clone(),
@@ -101,16 +109,26 @@ impl Dispatch {
     }
 
     /// Queues a job for the handler of `kind`; gives it back if there is none or its queue
-    /// is full.
-    pub(crate) fn submit(&self, kind: &ItemKind, job: Job) -> Result<(), Box<Job>> {
-        match self.queues.get(kind) {
-            Some(queue) => queue.try_send(job).map_err(|e| match e {
-                mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job) => {
-                    Box::new(job)
-                }
-            }),
-            None => Err(Box::new(job)),
+    /// is full. A remote item is first charged to its sender against the queue's byte
+    /// budget (`kernel/budget.rs`) and given back if it does not fit.
+    pub(crate) fn submit(&self, kind: &ItemKind, mut job: Job) -> Result<(), Box<Job>> {
+        let Some((queue, budget)) = self.queues.get(kind) else { return Err(Box::new(job)) };
+        if let Job::Item { origin: Origin::Remote { transport, peer }, item, charge, .. } = &mut job
+        {
+            match budget.charge(transport, peer.as_ref(), item.payload_len()) {
+                Some(taken) => *charge = Some(taken),
+                None => return Err(Box::new(job)),
+            }
         }
+        queue.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(mut job)
+            | mpsc::error::TrySendError::Closed(mut job) => {
+                if let Job::Item { charge, .. } = &mut job {
+                    *charge = None; // not queued: nothing is held
+                }
+                Box::new(job)
+            }
+        })
     }
 }
 
@@ -151,8 +169,9 @@ impl Worker {
 
     async fn process(&self, job: Job) {
         match job {
-            Job::Item { origin, item, reply } => {
+            Job::Item { origin, item, reply, charge } => {
                 let response = self.item(&origin, item).await;
+                drop(charge); // handled: its bytes are free again
                 if let Some(reply) = reply {
                     let _ = reply.send(response);
                 }

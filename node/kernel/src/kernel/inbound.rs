@@ -195,7 +195,8 @@ impl Shell<'_> {
             return ack(reply);
         }
         let origin = Origin::Remote { transport, peer };
-        if let Err(job) = self.links.dispatch.submit(&kind, Job::Item { origin, item, reply }) {
+        let job = Job::Item { origin, item, reply, charge: None };
+        if let Err(job) = self.links.dispatch.submit(&kind, job) {
             ignored("queue_full");
             if let Job::Item { reply, .. } = *job {
                 ack(reply);

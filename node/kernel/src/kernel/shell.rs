@@ -77,11 +77,13 @@ pub(super) struct Shell<'a> {
     /// Misbehaviour scores and bans.
     pub(super) scores: Scores,
     /// Where bans are kept across restarts (the handlers' store), if the kernel has one.
-    bans_store: Option<Arc<dyn Store>>,
+    pub(super) bans_store: Option<Arc<dyn Store>>,
     /// The peer each connector request in flight went to, to score its failure.
     asked: HashMap<RequestId, PeerId>,
     /// Every outgoing connection attempt.
     pub(super) dialer: Dialer,
+    /// The inbound client pool, when configured (`kernel/pool.rs`).
+    pub(super) clients: Option<crate::clients::Clients>,
     stop: CancellationToken,
 }
 
@@ -127,8 +129,14 @@ impl<'a> Shell<'a> {
             started: Instant::now(),
             failed: None,
             polled_now: None,
+            clients: None,
             stop,
         }
+    }
+
+    /// Whether the kernel runs a client pool.
+    pub(super) fn has_clients(&self) -> bool {
+        self.clients.is_some()
     }
 
     /// Stops every upstream task and the handlers, and waits for the handlers to finish.
@@ -361,6 +369,9 @@ impl<'a> Shell<'a> {
             }
             NodeRequest::Broadcast(item) => self.broadcast(item, None),
             NodeRequest::BroadcastOn { transport, item } => self.broadcast(item, Some(&transport)),
+            NodeRequest::Reward { transport, peer, amount } => {
+                self.reward(transport, &peer, amount)
+            }
         }
     }
 

@@ -83,6 +83,7 @@ impl Shell<'_> {
             dials_in_flight: self.dialer.in_flight(),
             upstream_tasks: self.links.metrics.upstream_tasks(),
             fetch: self.connector.fetch_window(),
+            clients: self.clients.as_ref().map(crate::clients::Clients::snapshot),
         }
     }
 }

@@ -65,6 +65,23 @@ pub const COUNTERS: &[(&str, &[&str], &str)] = &[
         "Failed outgoing connection attempts, by transport and reason (refused, unreachable, \
          handshake, wrong_peer, ourselves, timed_out, other)",
     ),
+    (
+        "peerd_clients_admitted_total",
+        &["transport"],
+        "Inbound clients admitted to the client pool, by transport",
+    ),
+    (
+        "peerd_clients_evicted_total",
+        &["reason"],
+        "Inbound clients evicted from the client pool, by reason (newcomer: for a client of \
+         higher priority; debt: past evict_below)",
+    ),
+    (
+        "peerd_clients_refused_total",
+        &["transport", "reason"],
+        "Inbound clients refused by the client pool, by transport and reason (pool_full, \
+         capacity, indebted)",
+    ),
 ];
 
 /// A registered counter: a plain one for counters without labels (encoded without `{}`).

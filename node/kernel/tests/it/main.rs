@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod bans;
+mod clients;
 mod connector;
 mod custom_handler;
 mod dials;

@@ -43,6 +43,12 @@ pub(crate) const SECTIONS: &[(&str, &str)] = &[
     ("sync", "The connector: how peers are polled, elected and synced from (bitmarkd's constants)."),
     ("http", "The HTTP API: /status, /peers, /metrics, /healthz, /readyz (docs/operating.md). Off unless `listen` is set."),
     ("producer", "Local block production, for test networks on the dev and local chains."),
+    (
+        "clients",
+        "The inbound client pool (go-ethereum's vflux model, docs/operating.md \"Inbound clients\"): \
+         which clients, on every transport, stay connected when there is no room for all. Clients \
+         are named `transport:hexkey` (a CURVE public key, a libp2p peer id's bytes).",
+    ),
 ];
 
 /// Every key, by scope.
@@ -103,6 +109,19 @@ pub(crate) const KEYS: &[Doc] = &[
     doc("sync.score_half_life", "Seconds in which a misbehaviour score halves."),
     doc("sync.max_concurrent_dials", "Outgoing connection attempts in flight at once; the rest wait in order."),
     doc("sync.dial_timeout", "Seconds a connection attempt may take before it is retried after a backoff (1 s doubling to 60 s; a dynamic target is given up after 5 failures)."),
+    doc("clients.max_inbound", "Most inbound clients connected at once, over all transports (our static peers count, and are never refused)."),
+    doc("clients.max_capacity", "Most capacity units connected at once; an ordinary peer connects with 1."),
+    doc("clients.time_price", "Credits a connected client pays per second."),
+    doc("clients.capacity_price", "Credits a connected client pays per second and capacity unit."),
+    doc("clients.request_price", "Credits a client pays per request served (0: requests are free; a busy client then keeps its place)."),
+    doc("clients.positive_decay_secs", "Time constant, in seconds, of the exponential decay of positive balances (0: never)."),
+    doc("clients.negative_decay_secs", "Time constant, in seconds, of the exponential decay of debts (0: never)."),
+    doc("clients.connected_bias_secs", "Seconds of priority a connected client has over a newcomer, so a marginally better one does not evict it."),
+    doc("clients.inactive_timeout_secs", "Seconds a disconnected client is remembered (longer while a balance of its is at or above `floor`)."),
+    doc("clients.floor", "Balances below this are worth nothing: not kept in the store."),
+    doc("clients.evict_below", "A client whose priority (minus its debt) falls below this is disconnected even when there is room."),
+    doc("clients.pinned", "Clients always admitted and never evicted, as \"transport:hexkey\" (static peers are pinned too)."),
+    doc("clients.positive", "Credits given at start, as \"transport:hexkey\" = credits: a higher priority for those clients."),
     doc("producer.enabled", "Build blocks on the local tip while in sync (dev and local chains only)."),
     doc("producer.interval", "Seconds between two produced blocks."),
     unset("http.listen", "Address of the HTTP API, e.g. \"127.0.0.1:2131\"; unset means no HTTP server.", "\"127.0.0.1:2131\""),

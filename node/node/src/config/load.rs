@@ -14,8 +14,8 @@ use super::{validate, Config, ConfigError, NodeConfig, Origin, Origins, Problem,
 use crate::builtin::{StoreConfig, TransportConfig};
 
 /// The top-level sections, in file order.
-pub(crate) const SECTIONS: [&str; 7] =
-    ["node", "transports", "store", "handlers", "sync", "http", "producer"];
+pub(crate) const SECTIONS: [&str; 8] =
+    ["node", "transports", "store", "handlers", "sync", "http", "producer", "clients"];
 
 /// What to read besides the compiled-in defaults.
 #[derive(Clone, Debug)]
@@ -166,10 +166,11 @@ fn parse(origins: &Origins, problems: &mut Vec<Problem>) -> Config {
     let sync = plain(&root, "sync", origins, problems);
     let http = plain(&root, "http", origins, problems);
     let producer = plain(&root, "producer", origins, problems);
+    let clients = plain(&root, "clients", origins, problems);
     let store = parse_store(root.get("store"), origins, problems);
     let transports = parse_transports(root.get("transports"), origins, problems);
     let handlers = parse_handlers(root.get("handlers"), origins, problems);
-    Config { node, transports, store, handlers, sync, http, producer }
+    Config { node, transports, store, handlers, sync, http, producer, clients }
 }
 
 /// Parses a section that is one plain struct.

@@ -20,6 +20,7 @@ pub(crate) fn check(config: &Config, origins: &Origins, problems: &mut Vec<Probl
     check_node(config, &mut report);
     check_sync(config, &mut report);
     check_producer(config, &mut report);
+    check_clients(config, &mut report);
     if let StoreConfig::NotCompiled(absent) = &config.store {
         report(
             "store.kind",
@@ -146,4 +147,21 @@ pub fn check_handlers(config: &Config, origins: &Origins, known: &[&str]) -> Vec
             Problem::new(format!("handlers.{name}"), Some(origins.of(&["handlers", name])), message)
         })
         .collect()
+}
+
+/// The `[clients]` section, through the pool's own check (which lists every bad entry of
+/// `pinned` and `positive` at once).
+fn check_clients(config: &Config, report: &mut impl FnMut(&str, String)) {
+    use peerd_kernel::clients::ClientsConfigError as E;
+    let Err(error) = config.clients.validate() else { return };
+    let field = match &error {
+        E::ZeroLimit { field } | E::BadPrice { field, .. } => field,
+        E::BadFloor(_) => "floor",
+        E::BadEvictBelow(_) => "evict_below",
+        E::BadPinned(_) => "pinned",
+        E::BadPositive(_) => "positive",
+        _ => "",
+    };
+    let key = if field.is_empty() { "clients".to_owned() } else { format!("clients.{field}") };
+    report(&key, error.to_string());
 }

@@ -147,6 +147,7 @@ mod tests {
             dials_in_flight: 0,
             upstream_tasks: 0,
             fetch: Default::default(),
+            clients: None,
         }
     }
 

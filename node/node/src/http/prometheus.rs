@@ -156,6 +156,7 @@ mod tests {
                 held_blocks: 2,
                 buffered_bytes: 4096,
             },
+            clients: None,
         }
     }
 

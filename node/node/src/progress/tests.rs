@@ -21,6 +21,7 @@ fn snapshot(mode: Mode, height: u64, network: Option<u64>) -> Snapshot {
         dials_in_flight: 0,
         upstream_tasks: 0,
         fetch: Default::default(),
+        clients: None,
     }
 }
 

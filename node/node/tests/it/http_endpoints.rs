@@ -240,6 +240,33 @@ async fn a_standalone_node_is_healthy_and_ready_on_its_own() {
     assert_eq!(status["peers"]["memory"]["connected"], 0);
     let (code, _, _) = get(node.addr, "/nothing").await;
     assert_eq!(code, 404);
+    let (code, clients) = json(node.addr, "/clients").await;
+    assert_eq!((code, clients["ok"].clone()), (404, false.into()), "no pool: {clients}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn clients_shows_the_pool_with_its_limits_and_clients() {
+    let net = MemoryNet::new(23);
+    let config = peerd_kernel::clients::ClientsConfig {
+        max_inbound: 7,
+        positive: [(format!("memory:{}", hex::encode(b"friend")), 250.0)].into_iter().collect(),
+        ..Default::default()
+    };
+    let clients = config.validate().unwrap();
+    let chain = Arc::new(ToyChain::build(5, 1));
+    let node = start(&net, "pooled", chain, sync(0), |k| k.with_clients(clients)).await;
+    let (code, pool) = json(node.addr, "/clients").await;
+    assert_eq!(code, 200, "{pool}");
+    assert_eq!((pool["connected"].clone(), pool["connected_max"].clone()), (0.into(), 7.into()));
+    let friend = &pool["clients"][0];
+    assert_eq!(friend["id"], format!("memory:{}", hex::encode(b"friend")), "{pool}");
+    assert_eq!(
+        (friend["positive"].clone(), friend["connected"].clone()),
+        (250.0.into(), false.into())
+    );
+    for field in ["negative", "priority", "pinned", "capacity", "connected_since_ms"] {
+        assert!(friend.get(field).is_some(), "{field} in {friend}");
+    }
 }
 
 #[tokio::test]

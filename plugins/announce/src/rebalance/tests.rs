@@ -70,7 +70,7 @@ fn out_of_range_index_has_no_targets() {
     assert!(targets(0, 0).is_empty());
 }
 
-const RULES: Rules = Rules { expiry: 3300, rebroadcast: 420, cap: 100 };
+const RULES: Rules = Rules { expiry: 3300, rebroadcast: 420, cap: 100, per_source: 100 };
 
 fn key(b: u8) -> Bytes {
     Bytes::from(vec![b; 32])

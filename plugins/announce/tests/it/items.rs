@@ -3,9 +3,7 @@
 use crate::common;
 use bytes::Bytes;
 use common::*;
-use peerd_api::{
-    Handler, HandlerError, Item, ItemKind, NodeRequest, Origin, Outcome, Registration,
-};
+use peerd_api::{Handler, HandlerError, Item, ItemKind, NodeRequest, Origin, Outcome};
 
 fn fault(result: Result<Outcome, HandlerError>) -> String {
     match result {
@@ -113,15 +111,6 @@ async fn heartbeats_are_counted_never_relayed() {
         assert_eq!(h.handle(&k.ctx, &remote("zmq"), &heart).await.unwrap(), Outcome::Accepted);
     }
     assert_eq!(h.heartbeats(), 3);
-}
-
-fn registration(b: u8) -> Registration {
-    Registration {
-        chain: "local".into(),
-        public_key: key(b),
-        listeners: listeners(b),
-        timestamp: START,
-    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -7,5 +7,6 @@ mod common;
 
 mod cache;
 mod config;
+mod eclipse;
 mod items;
 mod timing;

@@ -25,6 +25,10 @@ impl Node {
     /// A request arrived: refuse what is malformed or for another chain, pass the rest to
     /// the kernel and wait for its answer in a task of its own.
     pub(crate) fn inbound(&mut self, peer: PeerId, frame: Frame, channel: ResponseChannel<Frame>) {
+        if !self.client_request(peer) {
+            let response = Response::Error(peerd_api::Refused::PoolFull.to_string());
+            return self.answered(Answer { channel, response, peer });
+        }
         let (chain, request) = match decode_request(&frame.0) {
             Ok(decoded) => decoded,
             Err(error) => {

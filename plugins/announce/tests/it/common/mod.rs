@@ -7,7 +7,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use peerd_announce::{AnnounceHandler, Config};
 use peerd_api::{
-    HandlerContext, Item, ItemKind, LocalIdentity, NodeRequest, Origin, Store, TokioClock,
+    HandlerContext, Item, ItemKind, LocalIdentity, NodeRequest, Origin, Registration, Store,
+    TokioClock,
 };
 use peerd_testkit::chain::ToyChain;
 use tokio::sync::mpsc;
@@ -90,4 +91,14 @@ pub fn connects(requests: &[NodeRequest]) -> Vec<(String, Bytes)> {
             _ => None,
         })
         .collect()
+}
+
+/// The registration of the peer with key and listeners `b`, at [`START`].
+pub fn registration(b: u8) -> Registration {
+    Registration {
+        chain: "local".into(),
+        public_key: key(b),
+        listeners: listeners(b),
+        timestamp: START,
+    }
 }
