@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash run for operators: SIGKILLs `peerd chain generate` at seeded random moments, KILLS
+# Crash run for operators: SIGKILLs `peerd chain generate`, `db import-blocks` and `db delete-down` at seeded random moments, KILLS
 # times per store (sled and RocksDB), and runs `peerd db check` after every kill.
 #   scripts/crash.sh [KILLS] [SEED]      (defaults: 50 kills, seed 1)
 # A failure prints the seed, the kill and its moment: rerun with that seed to replay it.

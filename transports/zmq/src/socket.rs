@@ -92,9 +92,28 @@ pub fn server(
     socket.set_ipv6(ipv6)?;
     socket.set_sndtimeo(SERVER_TIMEOUT_MS)?;
     socket.set_rcvtimeo(SERVER_TIMEOUT_MS)?;
+    if kind == zmq::ROUTER {
+        socket.set_rcvhwm(LISTENER_RCVHWM)?;
+        socket.set_sndhwm(LISTENER_SNDHWM)?;
+    } else if kind == zmq::PUB {
+        socket.set_sndhwm(PUBLISHER_SNDHWM)?;
+    }
     common(&socket)?;
     Ok(socket)
 }
+
+/// Messages libzmq queues for us per inbound connection before it stops reading that
+/// connection's TCP stream (default 1,000: up to 5 GB of 5 MB messages). A REQ client has
+/// one request in flight; a pipelining one is held back by TCP, not by our memory.
+pub const LISTENER_RCVHWM: i32 = 16;
+
+/// Replies queued per inbound connection (default 1,000); above the 64 requests one client
+/// may have waiting for answers (`answers::CLIENT_PENDING`).
+pub const LISTENER_SNDHWM: i32 = 128;
+
+/// Items queued per subscriber of the publisher before libzmq drops for it (default 1,000:
+/// 5 GB of blocks for one slow subscriber).
+pub const PUBLISHER_SNDHWM: i32 = 64;
 
 /// An upstream REQ socket as bitmarkd's `openSocket` makes it: CURVE client with its own
 /// keys and the server's, random 32-byte identity, `REQ_CORRELATE` and `REQ_RELAXED`,

@@ -12,7 +12,7 @@ use peerd_transport_libp2p::libp2p::identity::Keypair;
 use peerd_transport_libp2p::libp2p::swarm::{Swarm, SwarmEvent};
 use peerd_transport_libp2p::libp2p::{Multiaddr, PeerId};
 use peerd_transport_libp2p::sync_protocol;
-use peerd_transport_libp2p::wire::encode_request;
+use peerd_transport_libp2p::wire::{decode_response, encode_request};
 use tokio::sync::mpsc;
 
 const CHAIN: &str = "dev";
@@ -64,7 +64,8 @@ async fn admitted(server: PeerId, addr: &Multiaddr) -> (bool, Swarm<Raw>) {
         }
     }
     let ask = Out::Frame(encode_request(CHAIN, Request::Height));
-    let answered = raw::ask(&mut client, server, ask).await.is_ok();
+    let reply = raw::ask(&mut client, server, ask).await;
+    let answered = matches!(reply.map(|r| decode_response(&r)), Ok(Ok(Response::Height(5))));
     (answered, client)
 }
 
@@ -112,6 +113,41 @@ async fn one_address_gets_at_most_max_inbound_per_ip() {
     for _ in 0..3 {
         let (more, _) = admitted(peer, &addr).await;
         assert!(!more, "a third peer id from the same address is refused");
+    }
+    node.stop().await;
+}
+
+#[tokio::test]
+async fn the_client_pool_admits_until_full_then_closes_newcomers_and_a_departure_frees_a_place() {
+    use peerd_kernel::clients::{ClientPool, Clients, ClientsConfig};
+    use std::sync::Arc;
+
+    let (node, peer, addr, _connected) = server(64, 64);
+    let config = ClientsConfig { max_inbound: 3, ..ClientsConfig::default() };
+    let clock = Arc::new(peerd_api::SystemClock);
+    let pool = ClientPool::new(config.validate().unwrap(), peerd_api::Clock::unix_now_ms(&*clock));
+    let metrics = Arc::new(peerd_kernel::status::Metrics::default());
+    let commands = vec![("libp2p".to_owned(), node.handle.commands.clone())];
+    let clients = Clients::new(pool, clock, commands, metrics.clone());
+    node.command(TransportCommand::Admit(clients.gate("libp2p"))).await;
+
+    let (a, first) = admitted(peer, &addr).await;
+    let (b, _second) = admitted(peer, &addr).await;
+    let (c, _third) = admitted(peer, &addr).await;
+    assert!(a && b && c, "three clients fit the pool");
+    for _ in 0..3 {
+        let (more, _) = admitted(peer, &addr).await;
+        assert!(!more, "a fourth client is closed by the pool");
+    }
+    assert_eq!(clients.snapshot().connected, 3);
+    assert!(metrics.total("peerd_clients_refused_total") >= 3);
+
+    // A client that leaves frees its place (the swarm reports the close).
+    drop(first);
+    let mut attempts = 0;
+    while !admitted(peer, &addr).await.0 {
+        attempts += 1;
+        assert!(attempts < 200, "the freed place was never given to a newcomer");
     }
     node.stop().await;
 }
