@@ -260,20 +260,28 @@ impl PeerTable {
     }
 
     /// A peer that is neither us nor `exclude`, chosen by `pick(n)` (an index below `n`)
-    /// among the `n` eligible entries; None when there is none.
+    /// among the `n` eligible entries: the proven ones when there are any (an introduction
+    /// should not pass on a heard-of entry nobody here has reached), else all; None when
+    /// there is none.
     pub(crate) fn pick_other(
         &self,
         exclude: &[u8],
         pick: impl FnOnce(usize) -> usize,
     ) -> Option<PeerEntry> {
         let own = self.own.as_ref();
-        let eligible =
+        let others =
             || self.entries.iter().filter(move |(k, _)| k.as_ref() != exclude && Some(*k) != own);
-        let n = eligible().count();
+        let proven = others().filter(|(_, v)| v.proven).count();
+        let n = if proven > 0 { proven } else { others().count() };
         if n == 0 {
             return None;
         }
-        eligible().nth(pick(n).min(n - 1)).map(entry)
+        let index = pick(n).min(n - 1);
+        if proven > 0 {
+            others().filter(|(_, v)| v.proven).nth(index).map(entry)
+        } else {
+            others().nth(index).map(entry)
+        }
     }
 
     /// Whether an entry was added or expired since the last call (bitmarkd's `changed`).
@@ -405,6 +413,21 @@ mod tests {
         assert!(t.is_proven(&key(2)));
         assert!(heard(&mut t, 4, 66, b""), "66 has room again; 3 is the only unproven entry");
         assert!(t.entries().all(|e| e.key != key(3)), "and it made room");
+    }
+
+    #[test]
+    fn introductions_prefer_proven_peers() {
+        let mut t = table();
+        assert!(heard(&mut t, 1, 66, b""));
+        assert_eq!(
+            t.pick_other(&key(9), |_| 0).map(|e| e.key),
+            Some(key(1)),
+            "only heard-of: used"
+        );
+        assert!(proven(&mut t, 2, NOW));
+        for i in 0..3 {
+            assert_eq!(t.pick_other(&key(9), |n| n - 1 + i).map(|e| e.key), Some(key(2)));
+        }
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub enum Refused {
     /// The client's debt is past the pool's eviction threshold.
     #[error("indebted")]
     Indebted,
+    /// Its address already has as many clients connected as a transport allows one
+    /// address (a transport's own limit, checked before the pool is asked).
+    #[error("too many clients from this address")]
+    PerIp,
 }
 
 impl Refused {
@@ -39,6 +43,7 @@ impl Refused {
             Refused::PoolFull => "pool_full",
             Refused::CapacityTooLarge => "capacity",
             Refused::Indebted => "indebted",
+            Refused::PerIp => "per_ip",
         }
     }
 }
@@ -59,4 +64,11 @@ pub trait Gate: Send + Sync + fmt::Debug + 'static {
 
     /// `client` has no connection left.
     fn left(&self, client: &PeerId);
+
+    /// Whether `client` is pinned (the operator's choice or one of our static peers): a
+    /// transport then lets it past its own per-address limits too.
+    fn is_pinned(&self, client: &PeerId) -> bool {
+        let _ = client;
+        false
+    }
 }

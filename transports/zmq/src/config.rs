@@ -57,6 +57,8 @@ pub struct Config {
     pub reconnect_secs: Option<u64>,
     /// Requests that may wait on one connection (256 when unset).
     pub queue_limit: Option<usize>,
+    /// Most inbound clients from one IP address (our static and pinned peers excepted).
+    pub max_inbound_per_ip: usize,
 }
 
 impl Default for Config {
@@ -72,6 +74,7 @@ impl Default for Config {
             request_timeout_secs: None,
             reconnect_secs: None,
             queue_limit: None,
+            max_inbound_per_ip: 8,
         }
     }
 }
@@ -222,6 +225,10 @@ pub fn build(config: &Config, chain: &str) -> Result<ZmqTransport, TransportErro
         .prefer_ipv6(config.prefer_ipv6)
         .timeout(timeout)
         .reconnect(reconnect);
+    if config.max_inbound_per_ip == 0 {
+        return Err(invalid("max_inbound_per_ip must be at least 1".into()));
+    }
+    transport = transport.inbound_per_ip(config.max_inbound_per_ip);
     match config.queue_limit {
         Some(0) => return Err(invalid("queue_limit must be at least 1".into())),
         Some(limit) => transport = transport.queue_limit(limit),

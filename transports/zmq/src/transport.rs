@@ -44,6 +44,7 @@ pub struct ZmqTransport {
     reconnect: Duration,
     queue_limit: usize,
     heartbeat: Duration,
+    per_ip: usize,
 }
 
 impl ZmqTransport {
@@ -60,7 +61,15 @@ impl ZmqTransport {
             reconnect: DEFAULT_RECONNECT,
             queue_limit: DEFAULT_QUEUE_LIMIT,
             heartbeat: HEARTBEAT,
+            per_ip: usize::MAX,
         }
+    }
+
+    /// Most inbound clients counted as connected from one IP address (pinned clients
+    /// excepted); unlimited unless set. The config's `max_inbound_per_ip` defaults to 8.
+    pub fn inbound_per_ip(mut self, limit: usize) -> Self {
+        self.per_ip = limit.max(1);
+        self
     }
 
     /// Listen addresses (port 0 takes a free port; `[::]` is dual-stack).
@@ -170,7 +179,7 @@ impl Transport for ZmqTransport {
             heartbeat: this.heartbeat,
             zap,
             bans: Default::default(),
-            admitted: Default::default(),
+            admitted: crate::admit::Admitted::new(this.per_ip),
             routers,
             listener_monitors: Vec::new(),
             publishers,

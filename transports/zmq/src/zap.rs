@@ -102,7 +102,7 @@ pub(crate) fn answer(
         (b"CURVE", [key]) if key.len() == 32 => {
             let client = PeerId::new(Bytes::copy_from_slice(key));
             let address = String::from_utf8_lossy(address);
-            if let Err(refused) = admitted.handshake(&client, now) {
+            if let Err(refused) = admitted.handshake(&client, &address, now) {
                 tracing::debug!(%address, %client, %refused, "zmq client refused by the pool");
                 return Some(reply(id, b"400", refused.to_string().as_bytes(), b""));
             }

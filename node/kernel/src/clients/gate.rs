@@ -192,6 +192,10 @@ impl Gate for TransportGate {
         self.clients.lock().served(&self.id(client), requests, now);
     }
 
+    fn is_pinned(&self, client: &PeerId) -> bool {
+        self.clients.lock().is_pinned(&self.id(client))
+    }
+
     fn left(&self, client: &PeerId) {
         let now = self.clients.now_ms();
         let connected = {

@@ -63,6 +63,7 @@ pub(crate) const KEYS: &[Doc] = &[
     unset("transports.memory.queue_limit", "Requests that may wait on one connection (256 when unset).", "256"),
     doc("transports.zmq.listen", "Listen addresses \"host:port\"; \"*\" is dual-stack; empty: \"*:<chain port>\" (2136 on bitmark)."),
     doc("transports.zmq.announce", "Addresses announced to peers in registrations; empty: the bound non-wildcard listen addresses."),
+    doc("transports.zmq.max_inbound_per_ip", "Most inbound clients counted as connected from one IP address (static and pinned peers excepted); past it a handshake is refused."),
     unset("transports.zmq.public_key", "This node's public key: a file path or \"PUBLIC:<64 hex>\"; derived from the private key when unset.", "\"peer.public\""),
     unset("transports.zmq.private_key", "This node's private key: a file path or \"PRIVATE:<64 hex>\" (peerd keys zmq). Required.", "\"peer.private\""),
     doc("transports.zmq.peers", "Static peers: [{ public_key = \"PUBLIC:<hex>\", address = \"host:port\" }]."),

@@ -115,6 +115,8 @@ pub fn config(network: &Network, i: usize) -> String {
             qp(&z.private_key_file)
         );
         let _ = writeln!(t, "# Quick re-registration and short timeouts for a loopback network.");
+        let _ = writeln!(t, "# Every node of the testnet is on this host (one IP address).");
+        let _ = writeln!(t, "max_inbound_per_ip = {}", network.nodes.len().max(8));
         let _ = writeln!(t, "reconnect_secs = 5\nrequest_timeout_secs = 10\npeers = [");
         for (j, _) in peers.iter().filter(|p| p.1 == "zmq") {
             if let Some(p) = &network.nodes[*j].transports.zmq {

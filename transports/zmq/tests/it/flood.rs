@@ -119,3 +119,34 @@ async fn a_thousand_fresh_keys_fill_the_pool_and_the_honest_clients_are_still_se
     .await;
     shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_gets_at_most_max_inbound_per_ip_clients() {
+    let keys = KeyPair::generate().unwrap();
+    let transport = ZmqTransport::new(keys.clone())
+        .listen(vec!["127.0.0.1:0".parse().unwrap()])
+        .inbound_per_ip(3);
+    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
+    let shutdown = CancellationToken::new();
+    let ctx = TransportContext {
+        chain: "dev".into(),
+        version: "per-ip-test".into(),
+        events: events_tx,
+        shutdown: shutdown.clone(),
+        metrics: Default::default(),
+    };
+    let handle = Box::new(transport).start(ctx).unwrap();
+    let addr: SocketAddr =
+        handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let TransportEvent::Inbound(inbound) = event {
+                let _ = inbound.reply.send(Response::Height(5));
+            }
+        }
+    });
+    let server = keys.public;
+    let (admitted, refused) = blocking(move || flood(addr, server, 5)).await;
+    assert_eq!((admitted, refused), (3, 2), "three keys from 127.0.0.1, then refused");
+    shutdown.cancel();
+}
