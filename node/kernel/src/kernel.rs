@@ -39,6 +39,7 @@ mod dialer;
 mod dispatch;
 mod dynamic;
 mod fanout;
+mod fastsync;
 mod inbound;
 pub(crate) mod observed;
 mod pool;
@@ -287,6 +288,7 @@ impl Kernel {
             shell.load_bans(store);
         }
         shell.start_clients();
+        shell.reverify_fast_range().await;
         if standalone {
             shell.set_mode(Mode::Normal);
         }

@@ -178,12 +178,14 @@ impl Connector {
             Progress::Done if self.catching_up => {
                 // An early election's fetch: back to Sampling, where a failed election
                 // counts towards the sampling limit instead of forcing a resync.
+                self.fetches_done += 1;
                 self.fetch = None;
                 self.catching_up = false;
                 self.state = State::Sampling;
                 false
             }
             Progress::Done => {
+                self.fetches_done += 1;
                 self.fetch = None;
                 self.state = State::HighestBlock;
                 true

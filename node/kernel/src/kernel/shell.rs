@@ -20,7 +20,7 @@ use super::dispatch::Dispatch;
 use super::dynamic::{same_peer, RebalanceRequest, SlotChange, Slots};
 use super::relay::{Recent, PUSH_QUEUE_SLOTS};
 use super::{upstream, Kernel};
-use crate::connector::{Action, ChainView, Connector, Event, State, UpstreamKind};
+use crate::connector::{Action, ApplyDigest, ChainView, Connector, Event, State, UpstreamKind};
 use crate::misbehaviour::{Offence, Policy, Scores};
 use crate::status::Metrics;
 use crate::KernelError;
@@ -84,6 +84,8 @@ pub(super) struct Shell<'a> {
     pub(super) dialer: Dialer,
     /// The inbound client pool, when configured (`kernel/pool.rs`).
     pub(super) clients: Option<crate::clients::Clients>,
+    /// The first fast-synced block not yet covered by a finished session (`kernel/fastsync.rs`).
+    pub(super) fast_pending: Option<u64>,
     stop: CancellationToken,
 }
 
@@ -130,6 +132,7 @@ impl<'a> Shell<'a> {
             failed: None,
             polled_now: None,
             clients: None,
+            fast_pending: None,
             stop,
         }
     }
@@ -178,9 +181,13 @@ impl<'a> Shell<'a> {
             }
         }
         let view = ChainView(self.kernel.chain.as_ref());
+        let done = self.connector.fetches_done();
         let actions = self.connector.on_event(event, Instant::now(), &view);
         for action in actions {
             self.perform(action).await;
+        }
+        if self.connector.fetches_done() > done {
+            self.fast_range_checked();
         }
     }
 
@@ -204,6 +211,12 @@ impl<'a> Shell<'a> {
                         upstream::ask(&commands, &metrics, id, peer, request, timeout).await;
                     let _ = events.send(Event::Response { id, result }).await;
                 });
+            }
+            Action::Apply { number, digest: ApplyDigest::NextBlock(_), .. } => {
+                self.fast_block_coming(number);
+                if self.links.ops_tx.send(Op::Chain(action)).await.is_err() {
+                    self.fail(KernelError::ChainWorkerStopped);
+                }
             }
             Action::Apply { .. } | Action::DeleteDown { .. } => {
                 if self.links.ops_tx.send(Op::Chain(action)).await.is_err() {

@@ -11,6 +11,7 @@ mod connector;
 mod custom_handler;
 mod dials;
 mod discovery;
+mod fastsync;
 mod kernel;
 mod relay;
 mod voting;
