@@ -188,6 +188,12 @@ impl Connector {
         self.fetches_done
     }
 
+    /// The highest block whose forgery check passed in the fetch session under way (0:
+    /// none, or no session).
+    pub fn forgery_checked(&self) -> u64 {
+        self.fetch.as_ref().map_or(0, fetch::Fetch::passed)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &SyncConfig {
         &self.config

@@ -119,6 +119,9 @@ pub(crate) struct Fetch {
     failed: HashMap<u64, Vec<PeerId>>,
     applied: u64,
     checks: Vec<Check>,
+    /// The highest block whose forgery check passed (0: none yet). Its digest is the
+    /// winner's, so by the digest links below it every block under it is the winner's too.
+    passed: u64,
     round_robin: usize,
 }
 
@@ -150,8 +153,14 @@ impl Fetch {
             failed: HashMap::new(),
             applied: 0,
             checks: Vec::new(),
+            passed: 0,
             round_robin: 0,
         }
+    }
+
+    /// The highest block whose forgery check passed in this session (0: none yet).
+    pub(crate) fn passed(&self) -> u64 {
+        self.passed
     }
 
     /// Block requests on the wire.
@@ -376,6 +385,7 @@ impl Fetch {
             }
             Some(_) => {
                 tracing::debug!(number = check.number, "forgery check passed");
+                self.passed = self.passed.max(check.number);
                 self.progress()
             }
         }

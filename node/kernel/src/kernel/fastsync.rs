@@ -4,8 +4,10 @@
 //! `forgery_check_every` is checked against the winner (connector, `fetch.rs`). A session
 //! that stops early (the process killed, the group gone) leaves blocks that nothing checked.
 //! So before the first fast-synced block of a session is stored, the shell records its
-//! number (column `kernel.fastsync`, key `pending`, 8 bytes big-endian); the record is
-//! removed when a session ends with every check passed. A node that finds the record at
+//! number (column `kernel.fastsync`, key `pending`, 8 bytes big-endian). A passed check at
+//! block `n` moves the record to `n + 1` (`n`'s digest is the winner's, and every block
+//! under it is linked to it by digest); the record is removed when a session ends with
+//! every check passed. A node that finds the record at
 //! start recomputes the digest of every stored block from that number up
 //! ([`peerd_api::Chain::verify_digests`], 64 blocks at a time, on every core where the chain
 //! makes it parallel) and compares it with the stored one; at the first that differs it
@@ -44,6 +46,21 @@ impl Shell<'_> {
         match store.put(FASTSYNC, PENDING, &number.to_be_bytes()) {
             Ok(()) => self.fast_pending = Some(number),
             Err(error) => tracing::error!(%error, "cannot record the fast-synced range"),
+        }
+    }
+
+    /// The session's forgery checks have passed up to block `checked`: move the record
+    /// above it.
+    pub(super) fn fast_checked_up_to(&mut self, checked: u64) {
+        let Some(from) = self.fast_pending else { return };
+        if checked < from {
+            return;
+        }
+        let next = checked.saturating_add(1);
+        let Some(store) = &self.bans_store else { return };
+        match store.put(FASTSYNC, PENDING, &next.to_be_bytes()) {
+            Ok(()) => self.fast_pending = Some(next),
+            Err(error) => tracing::error!(%error, "cannot move the fast-synced range record"),
         }
     }
 

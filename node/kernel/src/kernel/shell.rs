@@ -188,6 +188,8 @@ impl<'a> Shell<'a> {
         }
         if self.connector.fetches_done() > done {
             self.fast_range_checked();
+        } else {
+            self.fast_checked_up_to(self.connector.forgery_checked());
         }
     }
 

@@ -1,7 +1,7 @@
 //! Fast-synced blocks across restarts: a node that finds the record of an unfinished fast
 //! sync re-verifies every block from it up at start, deletes down from the first whose
-//! stored digest is not its own, and clears the record; a sync that finishes leaves no
-//! record behind.
+//! stored digest is not its own, and clears the record; a sync records its range, moves it
+//! up as forgery checks pass, and leaves no record behind once it finishes.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -151,6 +151,9 @@ async fn a_finished_fast_sync_leaves_no_record() {
     })
     .await;
     let written = watched.records.load(Ordering::Relaxed);
-    assert_eq!(written, 1, "the fast-synced range was recorded once, before its first block");
+    assert!(
+        written >= 2,
+        "recorded before the first fast block, moved as checks passed: {written}"
+    );
     assert_eq!(record(&store), None, "and cleared once every check passed");
 }
