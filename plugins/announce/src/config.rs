@@ -43,6 +43,10 @@ pub struct Config {
     /// Most heard-of entries one relaying peer may put in a peer table (peerd's defence
     /// against a peer flooding invented announcements).
     pub max_per_source: usize,
+    /// Keep peers whose listeners point into private, loopback or link-local ranges out of
+    /// the tables. Unset: on the `bitmark` and `testing` chains, not on `local` and `dev`
+    /// (where test networks run on one host).
+    pub public_listeners_only: Option<bool>,
 }
 
 impl Default for Config {
@@ -58,6 +62,7 @@ impl Default for Config {
             rebroadcast_secs: 7 * 60,
             max_entries: 10_000,
             max_per_source: 256,
+            public_listeners_only: None,
         }
     }
 }
@@ -115,6 +120,8 @@ pub struct Settings {
     pub max_entries: usize,
     /// Most heard-of entries per relaying peer.
     pub max_per_source: usize,
+    /// Ignore peers with non-public listeners (`None`: by chain).
+    pub public_listeners_only: Option<bool>,
 }
 
 impl Default for Settings {
@@ -128,6 +135,7 @@ impl Default for Settings {
             rebroadcast_secs: c.rebroadcast_secs,
             max_entries: c.max_entries,
             max_per_source: c.max_per_source,
+            public_listeners_only: c.public_listeners_only,
         }
     }
 }
@@ -157,6 +165,7 @@ impl Config {
             rebroadcast_secs: self.rebroadcast_secs,
             max_entries: self.max_entries,
             max_per_source: self.max_per_source,
+            public_listeners_only: self.public_listeners_only,
         })
     }
 

@@ -33,6 +33,9 @@ pub(crate) struct State {
     pub(crate) tables: BTreeMap<String, PeerTable>,
     pub(crate) rpc: RpcTable,
     selves_set: bool,
+    /// Peers with listeners in internal ranges are kept out (`reach.rs`), from the
+    /// setting or the chain.
+    public_only: bool,
 }
 
 impl AnnounceHandler {
@@ -87,6 +90,11 @@ impl AnnounceHandler {
             return;
         }
         let now = ctx.clock.unix_now();
+        let chain = ctx.chain.name();
+        state.public_only = self
+            .settings
+            .public_listeners_only
+            .unwrap_or_else(|| crate::reach::public_by_default(chain));
         for id in ctx.identities.iter() {
             let table = state.tables.entry(id.transport.clone()).or_default();
             table.set_self(id.key.clone(), id.listeners.clone(), now);
@@ -107,6 +115,10 @@ impl AnnounceHandler {
     ) -> bool {
         let rules = self.rules();
         let mut state = self.lock();
+        if state.public_only && crate::reach::points_inside(transport, &entry.listeners) {
+            tracing::debug!(%transport, key = %hex::encode(&entry.key), "peer with internal listener addresses ignored");
+            return false;
+        }
         let table = state.tables.entry(transport.to_owned()).or_default();
         table.add_from(entry.key, entry.listeners, (entry.timestamp, now), &rules, source)
     }

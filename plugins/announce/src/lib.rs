@@ -44,6 +44,7 @@ mod cache;
 mod config;
 mod handler;
 mod plugin;
+mod reach;
 mod rebalance;
 mod rpc;
 mod table;

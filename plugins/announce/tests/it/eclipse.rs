@@ -49,3 +49,30 @@ async fn ten_thousand_invented_peers_from_one_source_leave_the_honest_entries_in
     let one = h.peers("zmq").into_iter().find(|e| e.key == key(1)).unwrap();
     assert_eq!(one.listeners, listeners(1));
 }
+
+/// bitmarkd's packed listener record of `addr` (`ip:port`).
+fn packed(addr: &str) -> Bytes {
+    let connection: peerd_wire::address::Connection = addr.parse().unwrap();
+    Bytes::from(connection.pack())
+}
+
+#[tokio::test(start_paused = true)]
+async fn peers_announcing_internal_addresses_stay_out_where_public_listeners_are_required() {
+    let k = context();
+    let config = peerd_announce::Config { public_listeners_only: Some(true), ..Default::default() };
+    let h = peerd_announce::AnnounceHandler::new(config.validate().unwrap());
+    for (n, addr) in [(1u8, "192.168.1.7:2136"), (2, "127.0.0.1:2136"), (3, "[fe80::2]:2136")] {
+        let item = peer_item(&key(n), &packed(addr), START);
+        assert_eq!(
+            h.handle(&k.ctx, &from(b"r"), &item).await.unwrap(),
+            peerd_api::Outcome::Accepted
+        );
+        assert!(h.peers("zmq").iter().all(|e| e.key != key(n)), "{addr} stays out");
+    }
+    let public = peer_item(&key(4), &packed("203.0.114.9:2136"), START);
+    assert_eq!(h.handle(&k.ctx, &from(b"r"), &public).await.unwrap(), peerd_api::Outcome::Relay);
+    // Without the setting, the toy chain (neither bitmark nor testing) keeps them all.
+    let open = handler();
+    let item = peer_item(&key(1), &packed("192.168.1.7:2136"), START);
+    assert_eq!(open.handle(&k.ctx, &from(b"r"), &item).await.unwrap(), peerd_api::Outcome::Relay);
+}
