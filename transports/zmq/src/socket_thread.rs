@@ -118,6 +118,16 @@ impl Io {
             for upstream in self.upstreams.values_mut() {
                 upstream.on_tick(now, &self.limits);
             }
+            let lost: Vec<PeerId> = self
+                .upstreams
+                .iter()
+                .filter(|(_, u)| u.monitor_lost(now))
+                .map(|(peer, _)| peer.clone())
+                .collect();
+            for peer in lost {
+                tracing::debug!(%peer, "zmq upstream monitor silent since its socket opened: reopening");
+                self.reopen(&peer);
+            }
             self.heartbeat(now);
             self.admitted.sweep(now);
             self.flush();
