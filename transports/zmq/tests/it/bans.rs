@@ -7,39 +7,19 @@ use std::time::Duration;
 
 use crate::common;
 use crate::curve::refused;
-use common::{blocking, text, RawClient};
+use common::{answer_heights, bare, blocking, text, Bare, RawClient};
 use peerd_api::bytes::Bytes;
-use peerd_api::{
-    CancellationToken, PeerId, Request, RequestId, Response, Transport, TransportCommand,
-    TransportContext, TransportEvent, CHANNEL_CAPACITY,
-};
+use peerd_api::{PeerId, Request, RequestId, TransportCommand};
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::ZmqTransport;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_banned_key_cannot_connect_and_others_still_can() {
     let keys = KeyPair::generate().unwrap();
     let transport = ZmqTransport::new(keys.clone()).listen(vec!["127.0.0.1:0".parse().unwrap()]);
-    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
-    let shutdown = CancellationToken::new();
-    let ctx = TransportContext {
-        chain: "dev".into(),
-        version: "ban-test".into(),
-        events: events_tx,
-        shutdown: shutdown.clone(),
-        metrics: Default::default(),
-    };
-    let handle = Box::new(transport).start(ctx).unwrap();
-    let addr = handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
-    // The kernel's part: answer every request with height 5.
-    tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
-            if let TransportEvent::Inbound(inbound) = event {
-                let _ = inbound.reply.send(Response::Height(5));
-            }
-        }
-    });
+    let Bare { handle, addr, events, shutdown } = bare(transport, "ban-test");
+    answer_heights(events);
     let server = keys.public;
     let pair = zmq::CurveKeyPair::new().unwrap();
     let (public, secret) = (pair.public_key, pair.secret_key);

@@ -8,18 +8,15 @@ use std::sync::Arc;
 
 use crate::common;
 use crate::curve::handshake_failed;
-use common::{blocking, text, RawClient};
+use common::{answer_heights, bare, blocking, text, Bare, RawClient};
 use peerd_api::bytes::Bytes;
-use peerd_api::{
-    CancellationToken, PeerId, Request, RequestId, Response, SystemClock, Transport,
-    TransportCommand, TransportContext, TransportEvent, CHANNEL_CAPACITY,
-};
+use peerd_api::{PeerId, Request, RequestId, SystemClock, TransportCommand};
 use peerd_kernel::clients::{ClientPool, Clients, ClientsConfig};
 use peerd_kernel::status::Metrics;
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::socket::event;
 use peerd_transport_zmq::ZmqTransport;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 const MAX_INBOUND: usize = 50;
 const HONEST: usize = 5;
@@ -46,26 +43,8 @@ fn flood(addr: SocketAddr, server: [u8; 32], count: usize) -> (usize, usize) {
 async fn a_thousand_fresh_keys_fill_the_pool_and_the_honest_clients_are_still_served() {
     let keys = KeyPair::generate().unwrap();
     let transport = ZmqTransport::new(keys.clone()).listen(vec!["127.0.0.1:0".parse().unwrap()]);
-    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
-    let shutdown = CancellationToken::new();
-    let ctx = TransportContext {
-        chain: "dev".into(),
-        version: "flood-test".into(),
-        events: events_tx,
-        shutdown: shutdown.clone(),
-        metrics: Default::default(),
-    };
-    let handle = Box::new(transport).start(ctx).unwrap();
-    let addr: SocketAddr =
-        handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
-    // The kernel's part: answer every request with height 5.
-    tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
-            if let TransportEvent::Inbound(inbound) = event {
-                let _ = inbound.reply.send(Response::Height(5));
-            }
-        }
-    });
+    let Bare { handle, addr, events, shutdown } = bare(transport, "flood-test");
+    answer_heights(events);
     let config =
         ClientsConfig { max_inbound: MAX_INBOUND, max_capacity: 100, ..Default::default() };
     let clock = Arc::new(SystemClock);
@@ -126,25 +105,8 @@ async fn one_address_gets_at_most_max_inbound_per_ip_clients() {
     let transport = ZmqTransport::new(keys.clone())
         .listen(vec!["127.0.0.1:0".parse().unwrap()])
         .inbound_per_ip(3);
-    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
-    let shutdown = CancellationToken::new();
-    let ctx = TransportContext {
-        chain: "dev".into(),
-        version: "per-ip-test".into(),
-        events: events_tx,
-        shutdown: shutdown.clone(),
-        metrics: Default::default(),
-    };
-    let handle = Box::new(transport).start(ctx).unwrap();
-    let addr: SocketAddr =
-        handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
-    tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
-            if let TransportEvent::Inbound(inbound) = event {
-                let _ = inbound.reply.send(Response::Height(5));
-            }
-        }
-    });
+    let Bare { handle: _handle, addr, events, shutdown } = bare(transport, "per-ip-test");
+    answer_heights(events);
     let server = keys.public;
     let (admitted, refused) = blocking(move || flood(addr, server, 5)).await;
     assert_eq!((admitted, refused), (3, 2), "three keys from 127.0.0.1, then refused");

@@ -7,11 +7,8 @@
 use std::net::SocketAddr;
 
 use crate::common;
-use common::{blocking, text, RawClient, GUARD_MS};
-use peerd_api::{
-    CancellationToken, Request, Response, Transport, TransportContext, TransportEvent,
-    CHANNEL_CAPACITY,
-};
+use common::{bare, blocking, text, Bare, RawClient, GUARD_MS};
+use peerd_api::{Request, Response, TransportEvent};
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::ZmqTransport;
 use tokio::sync::mpsc;
@@ -39,18 +36,7 @@ fn pipeliner(addr: SocketAddr, server: &[u8; 32]) -> (zmq::Context, zmq::Socket)
 async fn a_client_pipelining_blocks_gets_busy_answers_and_another_clients_poll_is_served() {
     let keys = KeyPair::generate().unwrap();
     let transport = ZmqTransport::new(keys.clone()).listen(vec!["127.0.0.1:0".parse().unwrap()]);
-    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
-    let shutdown = CancellationToken::new();
-    let ctx = TransportContext {
-        chain: "dev".into(),
-        version: "pipelining-test".into(),
-        events: events_tx,
-        shutdown: shutdown.clone(),
-        metrics: Default::default(),
-    };
-    let handle = Box::new(transport).start(ctx).unwrap();
-    let addr: SocketAddr =
-        handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
+    let Bare { handle: _handle, addr, mut events, shutdown } = bare(transport, "pipelining-test");
     // The kernel's part: `N` at once; gossip held unanswered until the test ends.
     let (held_tx, mut held) = mpsc::channel(ITEMS);
     tokio::spawn(async move {

@@ -10,15 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{blocking, text, RawClient};
+use common::{bare, blocking, text, Bare, RawClient};
 use peerd_api::bytes::Bytes;
-use peerd_api::{
-    CancellationToken, Request, Response, Server, Transport, TransportCommand, TransportContext,
-    TransportEvent, CHANNEL_CAPACITY,
-};
+use peerd_api::{Request, Response, Server, TransportCommand, TransportEvent};
 use peerd_transport_zmq::keys::KeyPair;
 use peerd_transport_zmq::ZmqTransport;
-use tokio::sync::mpsc;
 
 /// Height 77; block `n` is `block-n`; block 9 takes until `release` is set.
 #[derive(Debug, Default)]
@@ -49,17 +45,7 @@ impl Server for Fake {
 async fn reads_are_served_without_the_kernel() {
     let keys = KeyPair::generate().unwrap();
     let transport = ZmqTransport::new(keys.clone()).listen(vec!["127.0.0.1:0".parse().unwrap()]);
-    let (events_tx, mut events) = mpsc::channel(CHANNEL_CAPACITY);
-    let shutdown = CancellationToken::new();
-    let ctx = TransportContext {
-        chain: "dev".into(),
-        version: "serve-test".into(),
-        events: events_tx,
-        shutdown: shutdown.clone(),
-        metrics: Default::default(),
-    };
-    let handle = Box::new(transport).start(ctx).unwrap();
-    let addr = handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
+    let Bare { handle, addr, mut events, shutdown } = bare(transport, "serve-test");
     let fake = Arc::new(Fake::default());
     handle.commands.send(TransportCommand::Serve(fake.clone())).await.unwrap();
     let key = keys.public;

@@ -190,3 +190,40 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static)
         .expect("blocking step in time")
         .unwrap()
 }
+
+/// A started ZeroMQ transport on the `dev` chain with no kernel behind it: the test plays
+/// the kernel on `events`. Keep `handle` alive: dropping it hangs up and stops the transport.
+pub struct Bare {
+    pub handle: peerd_api::TransportHandle,
+    pub addr: SocketAddr,
+    pub events: mpsc::Receiver<peerd_api::TransportEvent>,
+    pub shutdown: CancellationToken,
+}
+
+/// Starts `transport` (already given its listen address) as a [`Bare`] node.
+pub fn bare(transport: ZmqTransport, version: &str) -> Bare {
+    use peerd_api::Transport as _;
+    let (events_tx, events) = mpsc::channel(peerd_api::CHANNEL_CAPACITY);
+    let shutdown = CancellationToken::new();
+    let ctx = peerd_api::TransportContext {
+        chain: "dev".into(),
+        version: version.into(),
+        events: events_tx,
+        shutdown: shutdown.clone(),
+        metrics: Default::default(),
+    };
+    let handle = Box::new(transport).start(ctx).unwrap();
+    let addr = handle.listen_addrs[0].as_str().trim_start_matches("tcp://").parse().unwrap();
+    Bare { handle, addr, events, shutdown }
+}
+
+/// Plays a kernel that answers every inbound request with height 5.
+pub fn answer_heights(mut events: mpsc::Receiver<peerd_api::TransportEvent>) {
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let peerd_api::TransportEvent::Inbound(inbound) = event {
+                let _ = inbound.reply.send(peerd_api::Response::Height(5));
+            }
+        }
+    });
+}
