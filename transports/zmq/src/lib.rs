@@ -85,6 +85,7 @@ mod config;
 pub mod keys;
 mod listener;
 mod publish;
+mod retire;
 mod serve;
 pub mod socket;
 mod socket_thread;

@@ -26,6 +26,8 @@ use crate::upstream::{Limits, Upstream};
 const MAX_POLL: Duration = Duration::from_secs(1);
 /// Poll period while the kernel has no room for events.
 const BACKLOG_POLL: Duration = Duration::from_millis(5);
+/// Poll period while monitors of closed sockets wait for their last event (`retire.rs`).
+const RETIRED_POLL: Duration = Duration::from_millis(50);
 
 /// Everything the socket thread owns.
 pub(crate) struct Io {
@@ -46,6 +48,8 @@ pub(crate) struct Io {
     pub(crate) listener_monitors: Vec<zmq::Socket>,
     pub(crate) publishers: Vec<zmq::Socket>,
     pub(crate) upstreams: HashMap<PeerId, Upstream>,
+    /// Monitors of closed upstream sockets, read until their sockets stop (`retire.rs`).
+    pub(crate) retired: crate::retire::Retired,
     pub(crate) inbox: mpsc::Receiver<ToThread>,
     /// The kernel's event channel; dropped when the thread ends.
     pub(crate) events: mpsc::Sender<TransportEvent>,
@@ -118,16 +122,7 @@ impl Io {
             for upstream in self.upstreams.values_mut() {
                 upstream.on_tick(now, &self.limits);
             }
-            let lost: Vec<PeerId> = self
-                .upstreams
-                .iter()
-                .filter(|(_, u)| u.monitor_lost(now))
-                .map(|(peer, _)| peer.clone())
-                .collect();
-            for peer in lost {
-                tracing::debug!(%peer, "zmq upstream monitor silent since its socket opened: reopening");
-                self.reopen(&peer);
-            }
+            self.retired.drain(now);
             self.heartbeat(now);
             self.admitted.sweep(now);
             self.flush();
@@ -144,6 +139,9 @@ impl Io {
         }
         if !self.backlog.is_empty() {
             timeout = timeout.min(BACKLOG_POLL);
+        }
+        if !self.retired.is_empty() {
+            timeout = timeout.min(RETIRED_POLL);
         }
         let listen = self.may_read();
         let mut items = vec![
@@ -203,6 +201,9 @@ impl Io {
                     if let Some(mut upstream) = self.upstreams.remove(&peer) {
                         tracing::debug!(%peer, "zmq upstream closed");
                         upstream.fail_all(TransportError::NotConnected(peer));
+                        if let Some(conn) = upstream.conn.take() {
+                            self.retired.retire(conn, Instant::now());
+                        }
                     }
                 }
                 ToThread::Publish(item) => self.publish(&item),
@@ -238,6 +239,9 @@ impl Io {
         self.monitor_seq += 1;
         let seq = self.monitor_seq;
         let Some(upstream) = self.upstreams.get_mut(peer) else { return };
+        if let Some(conn) = upstream.conn.take() {
+            self.retired.retire(conn, Instant::now());
+        }
         if let Err(e) = upstream.open(&self.ctx, &self.keys, &self.limits, seq) {
             tracing::warn!(%peer, error = %e, "zmq upstream cannot reopen its socket; closed");
             self.upstreams.remove(peer);
@@ -271,6 +275,9 @@ impl Io {
         }
         if let Some(mut old) = self.upstreams.remove(&peer) {
             old.fail_all(TransportError::NotConnected(peer.clone()));
+            if let Some(conn) = old.conn.take() {
+                self.retired.retire(conn, Instant::now());
+            }
         }
         tracing::debug!(%peer, %addr, "zmq upstream dialling");
         self.upstreams.insert(peer.clone(), Upstream::new(target, key, addr));

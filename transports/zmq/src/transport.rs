@@ -193,6 +193,7 @@ impl Transport for ZmqTransport {
             stop: stop.clone(),
             last_publish: Instant::now(),
             monitor_seq: 0,
+            retired: crate::retire::Retired::default(),
             server: None,
         };
         // Before the handle is returned, so no connection is accepted uncounted.

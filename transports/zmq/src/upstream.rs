@@ -46,16 +46,7 @@ pub(crate) struct Upstream {
     up: bool,
     in_flight: Option<InFlight>,
     queue: VecDeque<Outgoing>,
-    /// When the current socket was opened, and whether its monitor has reported anything.
-    opened: Instant,
-    heard: bool,
 }
-
-/// How long a freshly opened socket's monitor may stay silent. libzmq reports
-/// `CONNECT_DELAYED` from inside `zmq_connect`, so a monitor that says nothing at all has
-/// lost its events (seen about once in 60 reconnects under load: the socket then never
-/// reports its handshake and the upstream stays down for good); the socket is reopened.
-pub(crate) const SILENT_MONITOR: Duration = Duration::from_secs(2);
 
 impl Upstream {
     pub(crate) fn new(target: DialTarget, server_key: [u8; 32], addr: SocketAddr) -> Self {
@@ -68,22 +59,12 @@ impl Upstream {
             up: false,
             in_flight: None,
             queue: VecDeque::new(),
-            opened: Instant::now(),
-            heard: false,
         }
     }
 
-    /// True if the socket's monitor has said nothing for [`SILENT_MONITOR`] since it was
-    /// opened (see there): the socket must be reopened.
-    pub(crate) fn monitor_lost(&self, now: Instant) -> bool {
-        self.conn.is_some()
-            && !self.up
-            && !self.heard
-            && now.saturating_duration_since(self.opened) >= SILENT_MONITOR
-    }
-
     /// Opens a fresh socket (new random identity) to the same address, with a monitor on
-    /// `inproc://peerd-zmq-monitor-<seq>`.
+    /// `inproc://peerd-zmq-monitor-<seq>`. The caller retires the previous one first
+    /// (`retire.rs`: its monitor must outlive it).
     pub(crate) fn open(
         &mut self,
         ctx: &zmq::Context,
@@ -100,8 +81,6 @@ impl Upstream {
         monitor.connect(&endpoint)?;
         socket.connect(&socket::endpoint(self.addr))?;
         self.conn = Some(Conn { socket, monitor });
-        self.opened = Instant::now();
-        self.heard = false;
         Ok(())
     }
 
@@ -123,7 +102,6 @@ impl Upstream {
             let Some(conn) = &self.conn else { return (events, false) };
             let Some(code) = socket::read_event(&conn.monitor) else { return (events, false) };
             tracing::trace!(peer = %self.peer, event = code, "zmq upstream event");
-            self.heard = true;
             if code == event::HANDSHAKE_SUCCEEDED && !self.up {
                 self.up = true;
                 tracing::debug!(peer = %self.peer, addr = %self.addr, "zmq upstream connected");

@@ -27,6 +27,9 @@ fn transport(keys: KeyPair, listen: SocketAddr) -> Box<dyn Transport> {
 
 impl TransportHarness for Harness {
     fn node(&mut self, label: &str) -> Box<dyn Transport> {
+        // RUST_LOG=peerd_transport_zmq=trace shows the upstream's monitor events on a failure.
+        let filter = tracing_subscriber::EnvFilter::from_default_env();
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         let keys = KeyPair::generate().unwrap();
         self.0.insert(label.to_owned(), keys.clone());
         transport(keys, "127.0.0.1:0".parse().unwrap())
