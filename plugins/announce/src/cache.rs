@@ -3,7 +3,9 @@
 //! and needs no file of its own. Saved at shutdown and after each announce cycle, restored
 //! at start through the table's add rules (expired entries are dropped).
 //!
-//! Row key: `[len(transport)] transport peer-key`; value: `BE64(timestamp) listeners`.
+//! Row key: `[len(transport)] transport peer-key`; value: `BE64(timestamp) listeners`, the
+//! timestamp's top bit set for a peer that had proven itself ([`PeerEntry::proven`]; unix
+//! seconds never reach it, and rows written before the flag existed read as not proven).
 //! Like bitmarkd, a table of at most 2 entries (ourselves and one peer) does not overwrite
 //! its saved rows, and entries without listeners are not saved.
 
@@ -14,6 +16,9 @@ use crate::{MAX_KEY_BYTES, MAX_LISTENER_BYTES};
 
 /// The store column holding the cache.
 pub const COLUMN: Column = Column::new("announce.peers");
+
+/// The timestamp bit that marks a proven peer.
+const PROVEN_BIT: u64 = 1 << 63;
 
 /// Why a cached row was skipped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,10 +66,12 @@ pub(crate) fn decode(key: &[u8], value: &[u8]) -> Result<(String, PeerEntry), Ca
     }
     let mut be = [0u8; 8];
     be.copy_from_slice(ts);
+    let stamped = u64::from_be_bytes(be);
     let entry = PeerEntry {
         key: bytes::Bytes::copy_from_slice(peer),
         listeners: bytes::Bytes::copy_from_slice(listeners),
-        timestamp: u64::from_be_bytes(be),
+        timestamp: stamped & !PROVEN_BIT,
+        proven: stamped & PROVEN_BIT != 0,
     };
     Ok((transport.to_owned(), entry))
 }
@@ -103,7 +110,9 @@ pub(crate) fn save(
         }
         for entry in entries.iter().filter(|e| !e.listeners.is_empty()) {
             let key = [prefix.as_slice(), &entry.key].concat();
-            let value = [&entry.timestamp.to_be_bytes()[..], &entry.listeners].concat();
+            let stamped =
+                (entry.timestamp & !PROVEN_BIT) | if entry.proven { PROVEN_BIT } else { 0 };
+            let value = [&stamped.to_be_bytes()[..], &entry.listeners].concat();
             batch.put(COLUMN, key, value);
             saved += 1;
         }
@@ -125,6 +134,7 @@ mod tests {
             key: Bytes::from(vec![k; 32]),
             listeners: Bytes::from(vec![k; 19]),
             timestamp: 1_700_000_000 + u64::from(k),
+            proven: k % 2 == 0,
         };
         let entries = vec![entry(1), entry(2)];
         assert_eq!(save(&store, &[("zmq".into(), entries.clone(), 3)]).unwrap(), 2);
@@ -140,6 +150,9 @@ mod tests {
         assert_eq!(decode(&[1, b'm', 7], b"1234"), Err(CacheError::Value(4)));
         let big = decode(&[1, b'm', 7], &vec![0; 8 + MAX_LISTENER_BYTES + 1]);
         assert!(matches!(big, Err(CacheError::TooLarge { key: 1, .. })));
+        // A row written before the proven flag existed reads as not proven.
+        let old = decode(&[1, b'm', 7], &1_700_000_000u64.to_be_bytes()).unwrap().1;
+        assert_eq!((old.timestamp, old.proven), (1_700_000_000, false));
         // A garbage row is skipped on load, the good ones stay.
         store.put(COLUMN, &[9], b"x").unwrap();
         assert_eq!(load(&store).unwrap().len(), 2);

@@ -187,7 +187,8 @@ impl AnnounceHandler {
                 "peer item without a transport: local peer items are not accepted".into(),
             ));
         };
-        let entry = PeerEntry { key: key.clone(), listeners: listeners.clone(), timestamp };
+        let entry =
+            PeerEntry { key: key.clone(), listeners: listeners.clone(), timestamp, proven: false };
         let source = match origin {
             Origin::Remote { peer, .. } => {
                 Source::Heard(peer.as_ref().map(|p| Bytes::copy_from_slice(p.as_bytes())))
@@ -260,6 +261,7 @@ impl Handler for AnnounceHandler {
             key: registrant.public_key.clone(),
             listeners: registrant.listeners.clone(),
             timestamp: registrant.timestamp,
+            proven: true,
         };
         // The kernel refuses an `R` whose key is not its connection's: this one proved itself.
         self.add_peer(ctx.clock.unix_now(), transport, entry, &Source::Proven);
@@ -296,6 +298,7 @@ impl Handler for AnnounceHandler {
                     key: peer.public_key.clone(),
                     listeners: peer.listeners.clone(),
                     timestamp: peer.timestamp,
+                    proven: false,
                 };
                 self.add_peer(now, transport, entry, &Source::Unproven);
             }

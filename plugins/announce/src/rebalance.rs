@@ -7,7 +7,7 @@ use std::sync::Arc;
 use peerd_api::DialTarget;
 use tokio::sync::{mpsc, Notify};
 
-use crate::table::PeerTable;
+use crate::table::{PeerEntry, PeerTable};
 
 /// The connector labels of the 11 targets, in the order [`targets`] considers them.
 pub const LABELS: [&str; 11] = ["N1", "N3", "X1", "X2", "X3", "X4", "X5", "X6", "X7", "P1", "P3"];
@@ -53,19 +53,49 @@ pub fn targets(index: usize, count: usize) -> Vec<usize> {
     out
 }
 
-/// The dial targets of a rebalance of `table` on `transport`: the entries at the
-/// [`targets`] ranks, never ourselves. Entries without listeners are left out (the kernel
-/// could not dial them, and bitmarkd's connector would spend a slot on them). Empty when
-/// the table does not know us.
-pub(crate) fn dial_targets(transport: &str, table: &PeerTable) -> Vec<DialTarget> {
+/// Heard-of peers dialled per rebalance of a table, beside the ring of proven ones: a
+/// heard-of peer becomes a ring member only once it answered our polls, and a relayer cannot
+/// fill the ring with keys it invented or listeners pointing at a third party (issue 15).
+pub const PROBES_PER_REBALANCE: usize = 2;
+
+/// The dial targets of a rebalance of `table` on `transport`: the proven entries at the
+/// [`targets`] ranks of the ring of proven entries (ourselves included), never ourselves;
+/// then up to [`PROBES_PER_REBALANCE`] heard-of entries chosen by `pick(n)` (an index below
+/// `n`), whose answers to our polls prove them. Entries without listeners are left out (the
+/// kernel could not dial them, and bitmarkd's connector would spend a slot on them). Empty
+/// when the table does not know us.
+///
+/// bitmarkd builds the ring from every entry; a ring of proven entries only is a departure
+/// (docs/protocol.md): one relayer's 10,000 invented keys would otherwise take the ring.
+pub(crate) fn dial_targets(
+    transport: &str,
+    table: &PeerTable,
+    mut pick: impl FnMut(usize) -> usize,
+) -> Vec<DialTarget> {
     let Some(own) = table.own() else { return Vec::new() };
-    let Some(index) = table.rank(own) else { return Vec::new() };
-    targets(index, table.len())
+    let ring: Vec<PeerEntry> = table.entries().filter(|e| e.proven || e.key == *own).collect();
+    let Some(index) = ring.iter().position(|e| e.key == *own) else { return Vec::new() };
+    let dial = |e: PeerEntry| DialTarget {
+        transport: transport.to_owned(),
+        key: e.key,
+        listeners: e.listeners,
+    };
+    let mut out: Vec<DialTarget> = targets(index, ring.len())
         .into_iter()
-        .filter_map(|rank| table.get(rank))
+        .filter_map(|rank| ring.get(rank).cloned())
         .filter(|e| e.key != *own && !e.listeners.is_empty())
-        .map(|e| DialTarget { transport: transport.to_owned(), key: e.key, listeners: e.listeners })
-        .collect()
+        .map(dial)
+        .collect();
+    let mut heard: Vec<PeerEntry> =
+        table.entries().filter(|e| !e.proven && e.key != *own && !e.listeners.is_empty()).collect();
+    for _ in 0..PROBES_PER_REBALANCE {
+        if heard.is_empty() {
+            break;
+        }
+        let index = pick(heard.len()).min(heard.len() - 1);
+        out.push(dial(heard.swap_remove(index)));
+    }
+    out
 }
 
 /// Asks a running announce handler for a rebalance of every transport's table (bitmarkd's

@@ -22,6 +22,10 @@ pub struct PeerEntry {
     pub listeners: Bytes,
     /// Unix seconds of its latest counted announcement or liveness refresh.
     pub timestamp: u64,
+    /// True once the peer proved its key: it registered with us under its connection's own
+    /// key, or it answered our polls as an upstream. Only proven peers are rebalance
+    /// targets; the others are probed a few at a time (`rebalance.rs`).
+    pub proven: bool,
 }
 
 /// The timing and size rules a table applies.
@@ -301,7 +305,12 @@ fn uncount(heard: &mut HashMap<Option<Bytes>, usize>, from: &Option<Bytes>) {
 }
 
 fn entry((key, value): (&Bytes, &Value)) -> PeerEntry {
-    PeerEntry { key: key.clone(), listeners: value.listeners.clone(), timestamp: value.timestamp }
+    PeerEntry {
+        key: key.clone(),
+        listeners: value.listeners.clone(),
+        timestamp: value.timestamp,
+        proven: value.proven,
+    }
 }
 
 #[cfg(test)]

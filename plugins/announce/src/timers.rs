@@ -9,6 +9,7 @@ use tokio::time::{sleep_until, Instant};
 use crate::cache;
 use crate::handler::AnnounceHandler;
 use crate::rebalance::dial_targets;
+use crate::table::Source;
 
 fn timestamp(now: u64) -> Bytes {
     Bytes::copy_from_slice(&now.to_be_bytes())
@@ -77,6 +78,7 @@ impl AnnounceHandler {
     /// bitmarkd's `ReBalance` of every table (only the changed ones if `changed_only`):
     /// a `Connect` for each target.
     pub(crate) fn rebalance(&self, ctx: &HandlerContext, changed_only: bool) {
+        let pick = |n: usize| rand::Rng::gen_range(&mut rand::thread_rng(), 0..n);
         let targets: Vec<DialTarget> = {
             let mut state = self.lock();
             state
@@ -84,7 +86,7 @@ impl AnnounceHandler {
                 .iter_mut()
                 .filter_map(|(transport, table)| {
                     let changed = table.take_changed();
-                    (changed || !changed_only).then(|| dial_targets(transport, table))
+                    (changed || !changed_only).then(|| dial_targets(transport, table, pick))
                 })
                 .flatten()
                 .collect()
@@ -110,7 +112,9 @@ impl AnnounceHandler {
             .into_iter()
             .filter(|(transport, _)| ours(transport))
             .filter(|(transport, entry)| {
-                self.add_peer(now, transport, entry.clone(), &crate::table::Source::Unproven)
+                // Our own store said this peer had proven itself before we stopped.
+                let source = if entry.proven { Source::Proven } else { Source::Unproven };
+                self.add_peer(now, transport, entry.clone(), &source)
             })
             .count();
         tracing::info!(restored, "peer cache restored");

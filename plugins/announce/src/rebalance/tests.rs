@@ -76,21 +76,52 @@ fn key(b: u8) -> Bytes {
     Bytes::from(vec![b; 32])
 }
 
+fn proven(table: &mut PeerTable, b: u8, listeners: &'static [u8]) {
+    let source = crate::table::Source::Proven;
+    assert!(table.add_from(key(b), Bytes::from_static(listeners), (1000, 1000), &RULES, &source));
+}
+
+fn keys(targets: Vec<DialTarget>) -> Vec<(String, Bytes)> {
+    targets.into_iter().map(|t| (t.transport, t.key)).collect()
+}
+
+fn zmq(bs: &[u8]) -> Vec<(String, Bytes)> {
+    bs.iter().map(|&b| ("zmq".to_owned(), key(b))).collect()
+}
+
 #[test]
 fn dial_targets_never_name_ourselves_or_unreachable_peers() {
     let mut table = PeerTable::default();
-    assert!(dial_targets("zmq", &table).is_empty(), "no self: no rebalance");
+    assert!(dial_targets("zmq", &table, |_| 0).is_empty(), "no self: no rebalance");
     table.set_self(key(0), Bytes::from_static(b"me"), 1000);
-    assert!(dial_targets("zmq", &table).is_empty(), "alone: targets(0,1) is ourselves");
-    table.add(key(1), Bytes::from_static(b"one"), 1000, 1000, &RULES);
-    table.add(key(2), Bytes::new(), 1000, 1000, &RULES);
-    table.add(key(3), Bytes::from_static(b"three"), 1000, 1000, &RULES);
+    assert!(dial_targets("zmq", &table, |_| 0).is_empty(), "alone: targets(0,1) is ourselves");
+    proven(&mut table, 1, b"one");
+    proven(&mut table, 2, b"");
+    proven(&mut table, 3, b"three");
     // We are rank 0 of 4: ranks [1, 3, 1, 2, 3, 1]; rank 2 has no listeners.
-    let got: Vec<(String, Bytes)> =
-        dial_targets("zmq", &table).into_iter().map(|t| (t.transport, t.key)).collect();
-    let want: Vec<(String, Bytes)> =
-        [1u8, 3, 1, 3, 1].iter().map(|&b| ("zmq".to_owned(), key(b))).collect();
-    assert_eq!(got, want);
+    assert_eq!(keys(dial_targets("zmq", &table, |_| 0)), zmq(&[1, 3, 1, 3, 1]));
+}
+
+#[test]
+fn the_ring_is_made_of_proven_peers_and_heard_of_ones_are_only_probed_two_at_a_time() {
+    let mut table = PeerTable::default();
+    table.set_self(key(0), Bytes::from_static(b"me"), 1000);
+    proven(&mut table, 5, b"five");
+    // Ten invented keys relayed by one peer, all ranked between us and the proven one.
+    for b in 1..=4 {
+        table.add(key(b), Bytes::from_static(b"heard"), 1000, 1000, &RULES);
+    }
+    for b in 6..=11 {
+        table.add(key(b), Bytes::from_static(b"heard"), 1000, 1000, &RULES);
+    }
+    // The ring is {0, 5}: targets(0, 2) = [1] = key 5. Then two probes: pick(10) = 0 takes
+    // key 1, the last heard-of entry (key 11) moves into its place, pick(9) = 0 takes it.
+    assert_eq!(keys(dial_targets("zmq", &table, |_| 0)), zmq(&[5, 1, 11]));
+    // An entry that answered our polls joins the ring and is no longer a probe.
+    assert!(table.update_time(&key(1), 1001));
+    let got = keys(dial_targets("zmq", &table, |n| n - 1));
+    // Ring {0, 1, 5}: targets(0, 3) = [1, 2] = keys 1, 5; probes: the last of 9, then of 8.
+    assert_eq!(got, zmq(&[1, 5, 11, 10]));
 }
 
 #[tokio::test(start_paused = true)]

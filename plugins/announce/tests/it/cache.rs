@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::*;
 use peerd_announce::CACHE_COLUMN;
-use peerd_api::{Handler, Store};
+use peerd_api::{Handler, NodeEvent, Store};
 
 const MIN: u64 = 60;
 
@@ -27,6 +27,11 @@ async fn cache_survives_a_restart_and_drops_expired_entries() {
     for item in &items {
         h.handle(&first.ctx, &zmq, item).await.unwrap();
     }
+    // 2 and 3 answered our polls: proven, which the cache keeps across the restart.
+    for b in [2, 3] {
+        let event = NodeEvent::UpstreamAlive { transport: "zmq".into(), key: key(b) };
+        h.on_event(&first.ctx, &event).await.unwrap();
+    }
     let task = tokio::spawn({
         let (h, ctx) = (h.clone(), first.ctx.clone());
         async move { h.run(ctx).await }
@@ -44,7 +49,7 @@ async fn cache_survives_a_restart_and_drops_expired_entries() {
         let (h2, ctx) = (h2.clone(), second.ctx.clone());
         async move { h2.run(ctx).await }
     });
-    // Keys 2, 3, 0x50 (us): we are rank 2 of 3, targets(2, 3) = [0, 1].
+    // Keys 2, 3, 0x50 (us), all proven: we are rank 2 of 3, targets(2, 3) = [0, 1].
     let mut got = Vec::new();
     while got.len() < 2 {
         got.extend(connects(&[second.requests.recv().await.unwrap()]));

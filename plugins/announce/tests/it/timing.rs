@@ -149,6 +149,28 @@ async fn introduced_peers_join_the_table_and_rebalances_follow_requests() {
         let event = NodeEvent::PeerIntroduced { transport: "zmq".into(), peer };
         h.on_event(&k.ctx, &event).await.unwrap();
     }
+    // Introduced peers are heard of: the rebalance at start only probes them, two at a time.
+    let task = tokio::spawn({
+        let (h, ctx) = (h.clone(), k.ctx.clone());
+        async move { h.run(ctx).await }
+    });
+    let mut probes = Vec::new();
+    while probes.len() < 2 {
+        probes.extend(connects(&[k.requests.recv().await.unwrap()]));
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    probes.extend(connects(&drain(&mut k.requests)));
+    assert_eq!(probes.len(), 2, "two probes, got {probes:?}");
+    assert!(probes.iter().all(|(_, k)| [key(0x10), key(0x60), key(0x70)].contains(k)));
+    k.ctx.shutdown.cancel();
+    task.await.unwrap().unwrap();
+
+    // Each answered our polls (as it does once a probe reaches it): the ring is theirs.
+    let mut k = context();
+    for b in [0x10, 0x60, 0x70] {
+        let event = NodeEvent::UpstreamAlive { transport: "zmq".into(), key: key(b) };
+        h.on_event(&k.ctx, &event).await.unwrap();
+    }
     let task = tokio::spawn({
         let (h, ctx) = (h.clone(), k.ctx.clone());
         async move { h.run(ctx).await }
