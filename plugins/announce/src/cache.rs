@@ -134,7 +134,7 @@ mod tests {
             key: Bytes::from(vec![k; 32]),
             listeners: Bytes::from(vec![k; 19]),
             timestamp: 1_700_000_000 + u64::from(k),
-            proven: k % 2 == 0,
+            proven: k.is_multiple_of(2),
         };
         let entries = vec![entry(1), entry(2)];
         assert_eq!(save(&store, &[("zmq".into(), entries.clone(), 3)]).unwrap(), 2);

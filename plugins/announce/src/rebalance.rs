@@ -56,7 +56,7 @@ pub fn targets(index: usize, count: usize) -> Vec<usize> {
 /// Heard-of peers dialled per rebalance of a table, beside the ring of proven ones: a
 /// heard-of peer becomes a ring member only once it answered our polls, and a relayer cannot
 /// fill the ring with keys it invented or listeners pointing at a third party (issue 15).
-pub const PROBES_PER_REBALANCE: usize = 2;
+pub(crate) const PROBES_PER_REBALANCE: usize = 2;
 
 /// The dial targets of a rebalance of `table` on `transport`: the proven entries at the
 /// [`targets`] ranks of the ring of proven entries (ourselves included), never ourselves;

@@ -246,18 +246,6 @@ impl PeerTable {
         self.entries.len() - usize::from(self.own.is_some())
     }
 
-    /// The rank of `key` in key order.
-    pub(crate) fn rank(&self, key: &[u8]) -> Option<usize> {
-        use std::ops::Bound;
-        let below = (Bound::Unbounded, Bound::Excluded(key));
-        self.entries.contains_key(key).then(|| self.entries.range::<[u8], _>(below).count())
-    }
-
-    /// The entry at rank `index`.
-    pub(crate) fn get(&self, index: usize) -> Option<PeerEntry> {
-        self.entries.iter().nth(index).map(entry)
-    }
-
     /// Every entry in key order, ours included.
     pub(crate) fn entries(&self) -> impl Iterator<Item = PeerEntry> + '_ {
         self.entries.iter().map(entry)
@@ -335,11 +323,8 @@ mod tests {
         let mut t = table();
         assert!(t.add(key(9), Bytes::new(), NOW, NOW, &RULES));
         assert!(t.add(key(1), Bytes::new(), NOW, NOW, &RULES));
-        assert_eq!(t.rank(&key(1)), Some(0));
-        assert_eq!(t.rank(&key(5)), Some(1));
-        assert_eq!(t.rank(&key(9)), Some(2));
-        assert_eq!(t.rank(&key(7)), None);
-        assert_eq!(t.get(2).map(|e| e.key), Some(key(9)));
+        let order: Vec<Bytes> = t.entries().map(|e| e.key).collect();
+        assert_eq!(order, [key(1), key(5), key(9)]);
         assert!(t.take_changed());
         assert!(!t.take_changed());
     }
@@ -348,7 +333,7 @@ mod tests {
     fn own_key_is_refused_and_kept() {
         let mut t = table();
         assert!(!t.add(key(5), Bytes::from_static(b"evil"), NOW + 3600, NOW + 3600, &RULES));
-        assert_eq!(t.get(0).map(|e| e.listeners), Some(Bytes::from_static(b"me")));
+        assert_eq!(t.entries().next().map(|e| e.listeners), Some(Bytes::from_static(b"me")));
         // Our entry never expires.
         assert!(t.expire(NOW + 10 * 3600, RULES.expiry).is_empty());
     }
