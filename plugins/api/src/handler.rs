@@ -59,6 +59,13 @@ pub enum Outcome {
     Reply(Vec<Bytes>),
 }
 
+/// Most deleted blocks [`NodeEvent::BlocksDeleted`] carries (a fork switch is shallower:
+/// bitmarkd's fork protection stops at a few hundred blocks).
+pub const MAX_RETURNED_BLOCKS: u64 = 1_000;
+
+/// Most bytes of deleted blocks [`NodeEvent::BlocksDeleted`] carries.
+pub const MAX_RETURNED_BYTES: usize = 64 * 1024 * 1024;
+
 /// Something the kernel tells every handler.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -74,6 +81,10 @@ pub enum NodeEvent {
     BlocksDeleted {
         /// Lowest deleted number; the height is now `from - 1`.
         from: u64,
+        /// The deleted blocks, lowest first, so that handlers can take back what they held
+        /// (the reservoir holds their transactions again). Empty when more than
+        /// [`crate::MAX_RETURNED_BLOCKS`] blocks or [`crate::MAX_RETURNED_BYTES`] went.
+        blocks: Vec<bytes::Bytes>,
     },
     /// An upstream answered a height poll (bitmarkd's `updatetime`: the peer table
     /// refreshes that peer's timestamp).

@@ -180,7 +180,7 @@ pub use digest::{Digest, DigestParseError};
 pub use gate::{Gate, Refused};
 pub use handler::{
     Handler, HandlerContext, HandlerError, LocalIdentity, NodeEvent, NodeLink, NodeRequest, Origin,
-    Outcome,
+    Outcome, MAX_RETURNED_BLOCKS, MAX_RETURNED_BYTES,
 };
 pub use message::{
     Item, ItemKind, ItemKindError, NodeInfo, Registration, Request, Response, MAX_KIND_LEN,

@@ -106,14 +106,14 @@ impl Handler for ReservoirHandler {
                 let dropped = self.reservoir.block_accepted(block, testnet);
                 tracing::trace!(block = number, dropped, "reservoir saw a block");
             }
-            NodeEvent::BlocksDeleted { from } => {
-                // The deleted blocks' transactions are not put back (their blocks are gone
-                // when this arrives; clients and peers resubmit them). Held groups the new
-                // tip no longer accepts (their link or asset went with the deleted blocks)
-                // are dropped by a rescan.
+            NodeEvent::BlocksDeleted { from, blocks } => {
+                // The deleted blocks' transactions are held again (`returned.rs`), then
+                // everything held is rescanned against the new tip: groups it no longer
+                // accepts (their link or asset went with the deleted blocks) are dropped.
                 let view = LedgerView::new(ctx.chain.as_ref(), ctx.store.as_ref());
-                let dropped = self.reservoir.rescan(&view)?;
-                tracing::debug!(from, dropped, "blocks deleted: reservoir rescanned");
+                let now = ctx.clock.unix_now();
+                let returned = self.reservoir.blocks_deleted(blocks, &view, now)?;
+                tracing::debug!(from, ?returned, "blocks deleted: reservoir rescanned");
             }
             _ => {}
         }

@@ -5,7 +5,10 @@
 use std::sync::Arc;
 
 use peerd_api::bytes::Bytes;
-use peerd_api::{Accepted, Chain, ChainError, ChainLayer, DigestSource, NodeEvent};
+use peerd_api::{
+    Accepted, Chain, ChainError, ChainLayer, DigestSource, NodeEvent, MAX_RETURNED_BLOCKS,
+    MAX_RETURNED_BYTES,
+};
 use tokio::sync::broadcast;
 
 /// Delegates to the chain and reports changes on a broadcast channel. A handler that falls
@@ -28,6 +31,31 @@ impl Observed {
         // No receivers (no handlers) is fine.
         let _ = self.events.send(event);
     }
+
+    /// Blocks `from..=height`, read before a delete-down so handlers can take back their
+    /// contents; empty past [`MAX_RETURNED_BLOCKS`] or [`MAX_RETURNED_BYTES`], or if one
+    /// cannot be read (the delete-down goes ahead either way).
+    fn doomed(&self, from: u64, height: u64) -> Vec<Bytes> {
+        if height - from >= MAX_RETURNED_BLOCKS {
+            return Vec::new();
+        }
+        let mut blocks = Vec::new();
+        let mut bytes = 0usize;
+        for number in from..=height {
+            match self.inner.block(number) {
+                Ok(Some(block)) if bytes.saturating_add(block.len()) <= MAX_RETURNED_BYTES => {
+                    bytes += block.len();
+                    blocks.push(block);
+                }
+                Ok(_) => return Vec::new(),
+                Err(e) => {
+                    tracing::warn!(block = number, error = %e, "cannot read a block before deleting it");
+                    return Vec::new();
+                }
+            }
+        }
+        blocks
+    }
 }
 
 impl ChainLayer for Observed {
@@ -46,9 +74,14 @@ impl ChainLayer for Observed {
 
     fn delete_down(&self, number: u64) -> Result<(), ChainError> {
         let height = self.inner.height()?;
+        let blocks = if number <= height && self.events.receiver_count() > 0 {
+            self.doomed(number, height)
+        } else {
+            Vec::new()
+        };
         self.inner.delete_down(number)?;
         if number <= height {
-            self.emit(NodeEvent::BlocksDeleted { from: number });
+            self.emit(NodeEvent::BlocksDeleted { from: number, blocks });
         }
         Ok(())
     }
@@ -76,7 +109,12 @@ mod tests {
         while let Ok(event) = rx.try_recv() {
             seen.push(match event {
                 NodeEvent::BlockAccepted { number, .. } => format!("+{number}"),
-                NodeEvent::BlocksDeleted { from } => format!("-{from}"),
+                NodeEvent::BlocksDeleted { from, blocks } => {
+                    let numbers: Vec<u64> =
+                        blocks.iter().map(|b| chain.meta(b).unwrap().number).collect();
+                    assert_eq!(numbers, [3, 4], "the deleted blocks, lowest first");
+                    format!("-{from}")
+                }
                 other => format!("{other:?}"),
             });
         }

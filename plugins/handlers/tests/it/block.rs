@@ -100,7 +100,10 @@ async fn a_block_slightly_ahead_waits_for_the_one_under_it() {
 
     // A held block the chain moved past is dropped; a delete-down clears what is held.
     handler.handle(&ctx, &origin(), &block(5)).await.unwrap();
-    handler.on_event(&ctx, &NodeEvent::BlocksDeleted { from: 3 }).await.unwrap();
+    handler
+        .on_event(&ctx, &NodeEvent::BlocksDeleted { from: 3, blocks: Vec::new() })
+        .await
+        .unwrap();
     assert!(handler.held().is_empty());
 }
 

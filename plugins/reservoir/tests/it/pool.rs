@@ -196,7 +196,43 @@ async fn deleted_blocks_take_the_groups_that_need_them() {
     net.submit(ItemKind::Issues, &[&more]).await.unwrap();
     assert_eq!(net.reservoir.counts().pending, 2);
     net.chain.delete_down(2).unwrap();
-    let event = peerd_api::NodeEvent::BlocksDeleted { from: 2 };
+    // Too deep a delete-down to carry its blocks: nothing comes back.
+    let event = peerd_api::NodeEvent::BlocksDeleted { from: 2, blocks: Vec::new() };
     net.handler.on_event(&net.ctx, &event).await.unwrap();
     assert_eq!(net.reservoir.counts().pending, 0, "link and asset went with block 2");
+}
+
+#[tokio::test]
+async fn deleted_blocks_return_their_transactions_verified_for_the_winning_chain() {
+    let net = Net::new(ReservoirConfig::default());
+    let (alice, bob) = (user(1), user(2));
+    let a = asset(&alice, "P");
+    let i = issue(&alice, "P", 1);
+    let block = net.confirm(&[a.clone(), i.clone()]).await;
+    // A transfer of the confirmed issue, unpaid, waits in the pool.
+    let t = transfer(&alice, id(&i), &bob);
+    net.submit(ItemKind::Transfer, &[&t]).await.unwrap();
+    // An asset and issue the winning branch confirms too must not come back.
+    let (q, both) = (asset(&bob, "Q"), issue(&bob, "Q", 2));
+    let second = net.confirm(&[q.clone(), both.clone()]).await;
+
+    net.chain.delete_down(2).unwrap();
+    net.confirm(&[q, both]).await;
+    let event = peerd_api::NodeEvent::BlocksDeleted { from: 2, blocks: vec![block, second] };
+    net.handler.on_event(&net.ctx, &event).await.unwrap();
+
+    // The asset is cached again and the issue held verified; the transfer went (its link
+    // is no longer confirmed); Q and its issue are confirmed on the new branch.
+    let counts = net.reservoir.counts();
+    assert_eq!((counts.pending, counts.verified, counts.assets), (0, 1, 1));
+    assert_eq!(net.reservoir.state_of(&id(&i)), TransactionState::Verified);
+    let ready = net.reservoir.ready(100);
+    assert_eq!(ready, vec![Bytes::from(a), Bytes::from(i.clone())], "asset before its issue");
+
+    // The next block on the winning chain confirms them; the pool empties.
+    let produced = net.chain.produce(net.now(), &ready).unwrap();
+    net.accept(produced).await;
+    let counts = net.reservoir.counts();
+    assert_eq!((counts.pending, counts.verified, counts.assets), (0, 0, 0));
+    assert_eq!(net.rejected(ItemKind::Issues, &i).await, "transaction already exists");
 }

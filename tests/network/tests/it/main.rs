@@ -9,6 +9,8 @@
 //! - `adversaries`: (e) a lying minority loses the vote, (g) a forged block in fast sync is
 //!   detected and repaired.
 //! - `liars`: forgers, height liars and silent upstreams do not stall sync (issue 14).
+//! - `healed`: (j) a healed partition returns the losing side's transactions to the
+//!   reservoir and confirms them on the winning chain (issue 16).
 //! - `replay`: the same seed gives the same run, message for message.
 //! - `mixed`: the testnet's mixed topology converges after lost gossip (issue 12).
 
@@ -17,6 +19,7 @@
 mod adversaries;
 mod common;
 mod forks;
+mod healed;
 mod liars;
 mod mixed;
 mod replay;
