@@ -26,17 +26,34 @@ const BATCH: usize = 100;
 /// Opens `count` clients with fresh keys (connecting starts the CURVE handshake, where the
 /// pool decides); returns how many handshakes succeeded and how many were refused.
 fn flood(addr: SocketAddr, server: [u8; 32], count: usize) -> (usize, usize) {
-    let clients: Vec<RawClient> = (0..count).map(|_| RawClient::curve(addr, &server)).collect();
-    let (mut admitted, mut refused) = (0, 0);
-    for client in &clients {
-        let seen = client.events_until(|e| e == event::HANDSHAKE_SUCCEEDED || handshake_failed(e));
-        if seen.contains(&event::HANDSHAKE_SUCCEEDED) {
-            admitted += 1;
-        } else {
-            refused += 1;
-        }
-    }
+    let (admitted, refused, _clients) = knock(addr, server, count);
     (admitted, refused)
+}
+
+/// Opens `count` clients with fresh keys, a hundred at a time, and keeps them open; returns
+/// how many handshakes succeeded, how many were refused, and the clients.
+pub(crate) fn knock(
+    addr: SocketAddr,
+    key: [u8; 32],
+    count: usize,
+) -> (usize, usize, Vec<RawClient>) {
+    let (mut admitted, mut refused) = (0, 0);
+    let mut open = Vec::new();
+    for _ in 0..count.div_ceil(BATCH) {
+        let batch: Vec<RawClient> =
+            (0..BATCH.min(count - open.len())).map(|_| RawClient::curve(addr, &key)).collect();
+        for client in &batch {
+            let seen =
+                client.events_until(|e| e == event::HANDSHAKE_SUCCEEDED || handshake_failed(e));
+            if seen.contains(&event::HANDSHAKE_SUCCEEDED) {
+                admitted += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        open.extend(batch);
+    }
+    (admitted, refused, open)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,6 +10,7 @@ mod compliance;
 mod config;
 mod curve;
 mod flood;
+mod flood_sync;
 mod liar;
 mod pipelining;
 mod publisher;
