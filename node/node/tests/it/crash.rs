@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::common::text;
 
 /// The seed and the kill count, from the environment.
-fn knobs() -> (u64, u32) {
+pub(crate) fn knobs() -> (u64, u32) {
     let get = |name: &str, default: u64| {
         std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
     };
@@ -21,7 +21,7 @@ fn knobs() -> (u64, u32) {
 }
 
 /// xorshift64*: enough to spread kill moments, and the same for a seed everywhere.
-fn next(state: &mut u64) -> u64 {
+pub(crate) fn next(state: &mut u64) -> u64 {
     *state ^= *state >> 12;
     *state ^= *state << 25;
     *state ^= *state >> 27;

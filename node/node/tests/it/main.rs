@@ -11,6 +11,7 @@ mod cli_http;
 mod common;
 mod config_files;
 mod crash;
+mod crash_sync;
 mod db_check;
 mod db_tools;
 mod http_endpoints;
